@@ -1,0 +1,96 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "pishkhan",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pishkhan", targets: ["pishkhan"]),
+        .executable(name: "pishkhan-bench", targets: ["PishkhanBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .target(name: "PishkhanCore", swiftSettings: swiftSettings),
+        .target(
+            name: "PishkhanStore",
+            dependencies: [
+                "PishkhanCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PishkhanChannels",
+            dependencies: ["PishkhanCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PishkhanKnowledge",
+            dependencies: ["PishkhanCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PishkhanServer",
+            dependencies: [
+                "PishkhanCore", "PishkhanStore", "PishkhanChannels", "PishkhanKnowledge",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "pishkhan",
+            dependencies: [
+                "PishkhanServer", "PishkhanStore", "PishkhanCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "PishkhanBench",
+            dependencies: [
+                "PishkhanServer", "PishkhanStore", "PishkhanCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "PishkhanCoreTests", dependencies: ["PishkhanCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PishkhanStoreTests",
+            dependencies: ["PishkhanStore", "PishkhanCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PishkhanServerTests",
+            dependencies: [
+                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanKnowledge",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["PishkhanCore"], swiftSettings: swiftSettings),
+    ]
+)

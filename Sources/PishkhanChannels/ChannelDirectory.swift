@@ -1,0 +1,102 @@
+import Foundation
+import PishkhanCore
+import Yams
+
+/// The configured channels, loaded from `Channels/*.yaml` (one file per channel, the file name is the
+/// channel id). Kind-specific sections (IMAP, SMS provider, chat) are read by their adapters; this reads
+/// what Intake needs and rejects a file it cannot use, naming the file and the field.
+public struct ChannelDirectory: Sendable {
+    public private(set) var channels: [String: ChannelSettings]
+
+    public init(_ channels: [ChannelSettings]) {
+        self.channels = Dictionary(channels.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public subscript(id: String) -> ChannelSettings? { channels[id] }
+
+    public var sorted: [ChannelSettings] { channels.values.sorted { $0.id < $1.id } }
+
+    /// Loads every `*.yaml` / `*.yml` in `directory`. A missing directory is no channels.
+    public static func load(from directory: URL) throws -> ChannelDirectory {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: directory.path) else { return ChannelDirectory([]) }
+        let files = try fm.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+            .sorted()
+        var result: [ChannelSettings] = []
+        for file in files {
+            let url = directory.appendingPathComponent(file)
+            let id = (file as NSString).deletingPathExtension
+            let text = try String(contentsOf: url, encoding: .utf8)
+            result.append(try parse(text, id: id, file: file))
+        }
+        return ChannelDirectory(result)
+    }
+
+    struct File: Decodable {
+        var kind: String?
+        var name: String?
+        var assignment: Assignment?
+        var threadWindowHours: Double?
+        var defaultPriority: String?
+        var tags: [String]?
+
+        struct Assignment: Decodable {
+            var rule: String?
+            var group: String?
+            var capacity: Int?
+        }
+    }
+
+    public static func parse(_ yaml: String, id: String, file: String) throws -> ChannelSettings {
+        func fail(_ field: String, _ reason: String) -> ChannelConfigError { ChannelConfigError(file: file, field: field, reason: reason) }
+        guard id.range(of: "^[a-z0-9][a-z0-9-]{0,62}$", options: .regularExpression) != nil else {
+            throw fail("(file name)", "channel ids are the file name: lower-case letters, digits and '-'")
+        }
+        let f: File
+        do {
+            f = try YAMLDecoder().decode(File.self, from: yaml)
+        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
+            throw fail(ctx.codingPath.map(\.stringValue).joined(separator: "."), "has the wrong type")
+        } catch {
+            throw fail("(document)", "is not valid YAML: \(error)")
+        }
+        guard let kindName = f.kind else { throw fail("kind", "is required (email, sms, chat, telegram or webhook)") }
+        guard let kind = ChannelKind(rawValue: kindName) else {
+            throw fail("kind", "'\(kindName)' is not one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var assignment = AssignmentRule.none
+        if let a = f.assignment {
+            switch a.rule ?? "none" {
+            case "none": assignment = .none
+            case "round-robin":
+                guard let g = a.group, !g.isEmpty else { throw fail("assignment.group", "is required for round-robin") }
+                assignment = .roundRobin(group: g.lowercased())
+            case "least-loaded":
+                guard let g = a.group, !g.isEmpty else { throw fail("assignment.group", "is required for least-loaded") }
+                let capacity = a.capacity ?? 10
+                guard capacity > 0 else { throw fail("assignment.capacity", "must be at least 1") }
+                assignment = .leastLoaded(group: g.lowercased(), capacity: capacity)
+            case let other:
+                throw fail("assignment.rule", "'\(other)' is not one of none, round-robin, least-loaded")
+            }
+        }
+        let hours = f.threadWindowHours ?? 24
+        guard hours >= 0, hours <= 24 * 90 else { throw fail("threadWindowHours", "must be between 0 and 2160") }
+        var priority: Priority?
+        if let p = f.defaultPriority {
+            guard let parsed = Priority(rawValue: p) else { throw fail("defaultPriority", "'\(p)' is not one of low, normal, high, urgent") }
+            priority = parsed
+        }
+        return ChannelSettings(
+            id: id, kind: kind, displayName: f.name, assignment: assignment, threadWindow: hours * 3600,
+            defaultPriority: priority, tags: f.tags ?? [])
+    }
+}
+
+public struct ChannelConfigError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var field: String
+    public var reason: String
+    public var description: String { "Channels/\(file): \(field) \(reason)" }
+}

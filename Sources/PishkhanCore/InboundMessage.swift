@@ -1,0 +1,132 @@
+import Foundation
+
+/// A message from a customer, normalized by a channel adapter. `(channel, externalID)` is the
+/// idempotency key: ingesting the same pair twice changes nothing.
+public struct InboundMessage: Codable, Sendable, Equatable {
+    public var channel: String
+    public var channelKind: ChannelKind
+    /// IMAP UIDVALIDITY+UID or Message-ID, SMS provider id, chat client message id.
+    public var externalID: String
+    public var sender: Sender
+    public var threadHints: ThreadHints
+    public var subject: String?
+    public var text: String
+    /// Already sanitized by the adapter.
+    public var html: String?
+    public var attachments: [Attachment]
+    public var sentAt: Date?
+    public var receivedAt: Date?
+
+    public struct Sender: Codable, Sendable, Equatable {
+        /// Defaults to the channel kind's identity kind.
+        public var kind: IdentityKind?
+        public var address: String
+        public var displayName: String?
+
+        public init(kind: IdentityKind? = nil, address: String, displayName: String? = nil) {
+            self.kind = kind
+            self.address = address
+            self.displayName = displayName
+        }
+    }
+
+    public struct ThreadHints: Codable, Sendable, Equatable {
+        /// This message's own Message-ID, so later replies can find it.
+        public var messageID: String?
+        public var inReplyTo: [String]
+        public var references: [String]
+        /// Chat or platform conversation id.
+        public var conversationID: String?
+
+        public init(messageID: String? = nil, inReplyTo: [String] = [], references: [String] = [], conversationID: String? = nil) {
+            self.messageID = messageID
+            self.inReplyTo = inReplyTo
+            self.references = references
+            self.conversationID = conversationID
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            messageID = try c.decodeIfPresent(String.self, forKey: .messageID)
+            inReplyTo = try c.decodeIfPresent([String].self, forKey: .inReplyTo) ?? []
+            references = try c.decodeIfPresent([String].self, forKey: .references) ?? []
+            conversationID = try c.decodeIfPresent(String.self, forKey: .conversationID)
+        }
+
+        /// Message ids to look up, most specific first.
+        public var referencedMessageIDs: [String] {
+            var seen = Set<String>()
+            return (inReplyTo + references.reversed()).filter { seen.insert($0).inserted }
+        }
+    }
+
+    public struct Attachment: Codable, Sendable, Equatable {
+        public var name: String
+        public var contentType: String
+        /// Base64 in JSON.
+        public var content: Data
+
+        public init(name: String, contentType: String, content: Data) {
+            self.name = name
+            self.contentType = contentType
+            self.content = content
+        }
+    }
+
+    public init(
+        channel: String, channelKind: ChannelKind, externalID: String, sender: Sender,
+        threadHints: ThreadHints = ThreadHints(), subject: String? = nil, text: String, html: String? = nil,
+        attachments: [Attachment] = [], sentAt: Date? = nil, receivedAt: Date? = nil
+    ) {
+        self.channel = channel
+        self.channelKind = channelKind
+        self.externalID = externalID
+        self.sender = sender
+        self.threadHints = threadHints
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.attachments = attachments
+        self.sentAt = sentAt
+        self.receivedAt = receivedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        channel = try c.decode(String.self, forKey: .channel)
+        channelKind = try c.decode(ChannelKind.self, forKey: .channelKind)
+        externalID = try c.decode(String.self, forKey: .externalID)
+        sender = try c.decode(Sender.self, forKey: .sender)
+        threadHints = try c.decodeIfPresent(ThreadHints.self, forKey: .threadHints) ?? ThreadHints()
+        subject = try c.decodeIfPresent(String.self, forKey: .subject)
+        text = try c.decodeIfPresent(String.self, forKey: .text) ?? ""
+        html = try c.decodeIfPresent(String.self, forKey: .html)
+        attachments = try c.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
+        sentAt = try c.decodeIfPresent(Date.self, forKey: .sentAt)
+        receivedAt = try c.decodeIfPresent(Date.self, forKey: .receivedAt)
+    }
+
+    /// Checks what a store cannot repair later. Throws `ValidationError` naming the field.
+    public func validate() throws {
+        if channel.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError(field: "channel", reason: "must not be empty") }
+        if externalID.isEmpty { throw ValidationError(field: "externalID", reason: "must not be empty") }
+        if externalID.utf8.count > 512 { throw ValidationError(field: "externalID", reason: "must be at most 512 bytes") }
+        if text.isEmpty && (html ?? "").isEmpty && attachments.isEmpty {
+            throw ValidationError(field: "text", reason: "a message needs text, html or an attachment")
+        }
+        for (i, a) in attachments.enumerated() where a.name.isEmpty {
+            throw ValidationError(field: "attachments[\(i)].name", reason: "must not be empty")
+        }
+    }
+}
+
+/// Input that is well-formed but not acceptable; `field` names what to fix.
+public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var field: String
+    public var reason: String
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+    public var description: String { "\(field) \(reason)" }
+}

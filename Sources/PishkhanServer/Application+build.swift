@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import PishkhanChannels
+import PishkhanCore
+import PishkhanKnowledge
+import PishkhanStore
+
+/// What the application is made of; built once by the executable (or a test) and passed in.
+public struct AppDependencies: Sendable {
+    public var store: any Store
+    public var channels: ChannelDirectory
+    public var articles: [Article]
+    public var rules: PriorityRules
+    public var metrics: ServerMetrics
+
+    public init(store: any Store, channels: ChannelDirectory, articles: [Article] = [], rules: PriorityRules = .standard, metrics: ServerMetrics = ServerMetrics()) {
+        self.store = store
+        self.channels = channels
+        self.articles = articles
+        self.rules = rules
+        self.metrics = metrics
+    }
+}
+
+/// The HTTP router: health, metrics, the OpenAPI document, and `/api/v1` behind authentication.
+public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContext> {
+    let router = Router(context: PishkhanRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: MetricsMiddleware(metrics: deps.metrics))
+
+    router.get("healthz") { _, _ -> [String: String] in
+        try await deps.store.ping()
+        return ["status": "ok"]
+    }
+    router.get("metrics") { _, _ -> Response in
+        deps.metrics.openTickets.set(Double(try await deps.store.openTicketCount()))
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.registry.emitToBuffer())))
+    }
+    router.get("openapi.yaml") { _, _ -> Response in
+        var headers = HTTPFields()
+        headers[.contentType] = "application/yaml"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
+    }
+
+    let api = router.group("api/v1").add(middleware: AuthMiddleware(store: deps.store))
+    APIRoutes(store: deps.store, channels: deps.channels, rules: deps.rules, metrics: deps.metrics).register(on: api)
+    return router
+}
+
+/// The WebSocket router, served on the same port through the HTTP/1 upgrade.
+public func buildWebSocketRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContext> {
+    let router = Router(context: PishkhanRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    EventStream(store: deps.store).register(on: router)
+    return router
+}
+
+/// The whole application, ready to run as a service (graceful shutdown on SIGTERM/SIGINT finishes
+/// in-flight requests, and with them their transactions).
+public func buildApplication(_ deps: AppDependencies, host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(deps),
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: buildWebSocketRouter(deps),
+            configuration: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30)))),
+        configuration: .init(address: .hostname(host, port: port), serverName: "pishkhan"),
+        logger: logger)
+}
+
+/// The OpenAPI 3.1 description of every route, shipped as a resource.
+public enum OpenAPIDocument {
+    public static let data: Data = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
+            return Data("openapi: 3.1.0\n".utf8)
+        }
+        return data
+    }()
+}

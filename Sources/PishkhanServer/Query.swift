@@ -1,0 +1,47 @@
+import Hummingbird
+import PishkhanCore
+
+/// Typed access to query parameters: a value that does not parse is a 422 naming the parameter,
+/// never silently ignored.
+struct Query {
+    let request: Request
+
+    func string(_ name: String) -> String? {
+        guard let v = request.uri.queryParameters.get(name), !v.isEmpty else { return nil }
+        return v
+    }
+
+    func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let s = string(name) else { return value }
+        guard let n = Int(s), range.contains(n) else {
+            throw Problem.invalid(name, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
+
+    func int64(_ name: String) throws -> Int64? {
+        guard let s = string(name) else { return nil }
+        guard let n = Int64(s) else { throw Problem.invalid(name, "must be an integer") }
+        return n
+    }
+
+    /// Comma-separated enum values: `status=open,pending`.
+    func list<T: RawRepresentable>(_ name: String, _: T.Type) throws -> [T] where T.RawValue == String, T: CaseIterable {
+        guard let s = string(name) else { return [] }
+        return try s.split(separator: ",").map { raw in
+            guard let v = T(rawValue: raw.trimmingCharacters(in: .whitespaces)) else {
+                throw Problem.invalid(name, "'\(raw)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return v
+        }
+    }
+}
+
+extension Parameters {
+    func id(_ name: String = "id") throws -> Int64 {
+        guard let s = get(name), let n = Int64(s), n > 0 else {
+            throw Problem.notFound("'\(get(name) ?? "")' is not a valid \(name)")
+        }
+        return n
+    }
+}

@@ -1,0 +1,183 @@
+import GRDB
+
+/// Schema migrations. Named and frozen once shipped: change the schema by adding a migration, never by
+/// editing one. Plain SQL, no application types.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("2026-11-23-core") { db in
+            try db.execute(sql: """
+                CREATE TABLE agents (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL,
+                    email TEXT,
+                    role TEXT NOT NULL CHECK (role IN ('integration','agent','supervisor','admin')),
+                    groups TEXT NOT NULL DEFAULT '[]',
+                    capacity INTEGER,
+                    available INTEGER NOT NULL DEFAULT 1,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE agent_tokens (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+                    token_hash BLOB NOT NULL UNIQUE,
+                    created_at REAL NOT NULL,
+                    revoked_at REAL
+                );
+                CREATE TABLE customers (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT,
+                    search_name TEXT,
+                    tier TEXT NOT NULL DEFAULT 'standard',
+                    tags TEXT NOT NULL DEFAULT '[]',
+                    attributes TEXT NOT NULL DEFAULT '{}',
+                    first_seen_at REAL NOT NULL,
+                    last_contact_at REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    merged_into INTEGER REFERENCES customers(id),
+                    erased_at REAL
+                );
+                CREATE TABLE identities (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    customer_id INTEGER NOT NULL REFERENCES customers(id),
+                    kind TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    channel TEXT,
+                    created_at REAL NOT NULL,
+                    UNIQUE (kind, value)
+                );
+                CREATE INDEX identities_customer ON identities(customer_id);
+                CREATE INDEX identities_value ON identities(value);
+                CREATE TABLE tickets (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    subject TEXT NOT NULL,
+                    search_text TEXT NOT NULL DEFAULT '',
+                    status TEXT NOT NULL,
+                    priority TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    channel_kind TEXT NOT NULL,
+                    customer_id INTEGER NOT NULL REFERENCES customers(id),
+                    assignee_id INTEGER REFERENCES agents(id),
+                    tags TEXT NOT NULL DEFAULT '[]',
+                    sla_policy TEXT,
+                    first_response_due_at REAL,
+                    next_response_due_at REAL,
+                    resolution_due_at REAL,
+                    due_sort REAL NOT NULL DEFAULT 1e15,
+                    first_responded_at REAL,
+                    last_customer_message_at REAL,
+                    last_activity_at REAL NOT NULL,
+                    message_count INTEGER NOT NULL DEFAULT 0,
+                    merged_into INTEGER REFERENCES tickets(id),
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    resolved_at REAL,
+                    closed_at REAL
+                );
+                CREATE INDEX tickets_status_due ON tickets(status, due_sort, id);
+                CREATE INDEX tickets_status_updated ON tickets(status, updated_at, id);
+                CREATE INDEX tickets_due ON tickets(due_sort, id);
+                CREATE INDEX tickets_updated ON tickets(updated_at, id);
+                CREATE INDEX tickets_customer ON tickets(customer_id, channel, status, last_activity_at);
+                CREATE INDEX tickets_assignee ON tickets(assignee_id, status);
+                CREATE TABLE ticket_tags (
+                    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+                    tag TEXT NOT NULL,
+                    PRIMARY KEY (tag, ticket_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE messages (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+                    kind TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    external_id TEXT,
+                    message_id_header TEXT,
+                    conversation_id TEXT,
+                    author_agent_id INTEGER REFERENCES agents(id),
+                    customer_id INTEGER REFERENCES customers(id),
+                    subject TEXT,
+                    body_text TEXT,
+                    body_html TEXT,
+                    delivery_status TEXT,
+                    sent_at REAL,
+                    created_at REAL NOT NULL
+                );
+                CREATE UNIQUE INDEX messages_ingest_key ON messages(channel, external_id) WHERE external_id IS NOT NULL;
+                CREATE INDEX messages_ticket ON messages(ticket_id, id);
+                CREATE INDEX messages_header ON messages(message_id_header) WHERE message_id_header IS NOT NULL;
+                CREATE INDEX messages_conversation ON messages(channel, conversation_id) WHERE conversation_id IS NOT NULL;
+                CREATE INDEX messages_customer ON messages(customer_id, created_at);
+                CREATE TABLE attachments (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    message_id INTEGER NOT NULL REFERENCES messages(id),
+                    name TEXT NOT NULL,
+                    content_type TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL
+                );
+                CREATE INDEX attachments_message ON attachments(message_id);
+                CREATE INDEX attachments_hash ON attachments(sha256);
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    message_id INTEGER NOT NULL REFERENCES messages(id),
+                    channel TEXT NOT NULL,
+                    channel_kind TEXT NOT NULL,
+                    recipient TEXT,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    last_error TEXT,
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    type TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    ticket_id INTEGER,
+                    customer_id INTEGER,
+                    data TEXT NOT NULL,
+                    occurred_at REAL NOT NULL
+                );
+                CREATE INDEX events_customer ON events(customer_id, seq);
+                CREATE TABLE customer_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    customer_id INTEGER NOT NULL REFERENCES customers(id),
+                    type TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    data TEXT NOT NULL DEFAULT '{}',
+                    external_id TEXT,
+                    occurred_at REAL NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX customer_events_customer ON customer_events(customer_id, occurred_at);
+                CREATE UNIQUE INDEX customer_events_external ON customer_events(customer_id, type, external_id) WHERE external_id IS NOT NULL;
+                CREATE TABLE customer_merges (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    source_id INTEGER NOT NULL REFERENCES customers(id),
+                    target_id INTEGER NOT NULL REFERENCES customers(id),
+                    moved TEXT NOT NULL,
+                    target_before TEXT NOT NULL,
+                    actor_agent_id INTEGER,
+                    merged_at REAL NOT NULL,
+                    undone_at REAL
+                );
+                CREATE TABLE assignment_cursors (
+                    group_name TEXT PRIMARY KEY,
+                    last_agent_id INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at REAL NOT NULL,
+                    actor_agent_id INTEGER,
+                    action TEXT NOT NULL,
+                    target_type TEXT NOT NULL,
+                    target_id INTEGER,
+                    details TEXT NOT NULL DEFAULT '{}'
+                );
+                """)
+        }
+        return migrator
+    }
+}

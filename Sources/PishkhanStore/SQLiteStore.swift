@@ -1,0 +1,247 @@
+import Crypto
+import Dispatch
+import Foundation
+import GRDB
+import Logging
+import PishkhanCore
+import Synchronization
+
+/// The embedded store: SQLite through GRDB, WAL, `synchronous=FULL` so an acknowledged write survives
+/// a power cut, not just a crash. Ingests are group-committed: concurrent ingests share one transaction
+/// (each in its own savepoint), and every caller is answered only after that transaction committed.
+public final class SQLiteStore: Store {
+    let writer: any DatabaseWriter
+    let attachments: AttachmentFiles?
+    let normalizer: IdentityNormalizer
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    public let events = EventHub()
+    let committer: GroupCommitter
+
+    /// Opens (creating if needed) the database file and runs pending migrations.
+    public convenience init(
+        path: String, attachmentsDirectory: URL?, normalizer: IdentityNormalizer = IdentityNormalizer(),
+        logger: Logger = Logger(label: "pishkhan.store"), clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let pool = try DatabasePool(path: path, configuration: config)
+        try self.init(writer: pool, attachmentsDirectory: attachmentsDirectory, normalizer: normalizer, logger: logger, clock: clock)
+    }
+
+    /// An in-memory database, for tests of store logic.
+    public static func inMemory(
+        attachmentsDirectory: URL? = nil, normalizer: IdentityNormalizer = IdentityNormalizer(),
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws -> SQLiteStore {
+        var config = Configuration()
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
+        return try SQLiteStore(
+            writer: DatabaseQueue(configuration: config), attachmentsDirectory: attachmentsDirectory,
+            normalizer: normalizer, logger: Logger(label: "pishkhan.store"), clock: clock)
+    }
+
+    init(writer: any DatabaseWriter, attachmentsDirectory: URL?, normalizer: IdentityNormalizer, logger: Logger, clock: @escaping @Sendable () -> Date) throws {
+        self.writer = writer
+        self.attachments = attachmentsDirectory.map(AttachmentFiles.init(directory:))
+        self.normalizer = normalizer
+        self.clock = clock
+        self.logger = logger
+        self.committer = GroupCommitter(writer: writer)
+        try Migrations.migrator.migrate(writer)
+        let latest = try writer.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0 }
+        events.publish(latest)
+    }
+
+    /// Names of the migrations applied, oldest first.
+    public func appliedMigrations() throws -> [String] {
+        try writer.read { db in try Migrations.migrator.appliedMigrations(db) }
+    }
+
+    public func ping() async throws {
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// Runs one write transaction and tells event followers about the events it wrote, after commit.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database, inout EventLog) throws -> T) async throws -> T {
+        let (value, log) = try await writer.write { db -> (T, EventLog) in
+            var log = EventLog()
+            let value = try body(db, &log)
+            return (value, log)
+        }
+        if log.maxSeq > 0 { events.publish(log.maxSeq) }
+        return value
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await writer.read(body)
+    }
+}
+
+/// Events written in the current transaction.
+struct EventLog {
+    var maxSeq: Int64 = 0
+
+    mutating func append(_ db: Database, _ type: EventType, ticket: Int64?, customer: Int64?, at: Date, data: [String: JSONValue]) throws {
+        try db.cachedStatement(sql: "INSERT INTO events (type, version, ticket_id, customer_id, data, occurred_at) VALUES (?, 1, ?, ?, ?, ?)")
+            .execute(arguments: [type.rawValue, ticket, customer, JSONText.encode(data), at.timeIntervalSince1970])
+        maxSeq = max(maxSeq, db.lastInsertedRowID)
+    }
+}
+
+/// Serializes batches of ingests into single transactions on a dedicated thread, keeping the cooperative
+/// pool free while SQLite works and fsyncs.
+final class GroupCommitter: Sendable {
+    typealias Work = @Sendable (Database, inout EventLog) throws -> IngestResult
+    private struct Job {
+        var work: Work
+        var continuation: CheckedContinuation<IngestResult, any Error>
+    }
+    private struct State {
+        var queue: [Job] = []
+        var draining = false
+    }
+    private let state = Mutex(State())
+    private let writer: any DatabaseWriter
+    private let thread = DispatchQueue(label: "pishkhan.ingest")
+    static let maxBatch = 1024
+
+    init(writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
+    func submit(_ work: @escaping Work, onCommit: @escaping @Sendable (Int64) -> Void) async throws -> IngestResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let start = state.withLock { s -> Bool in
+                s.queue.append(Job(work: work, continuation: continuation))
+                if s.draining { return false }
+                s.draining = true
+                return true
+            }
+            if start { thread.async { self.drain(onCommit: onCommit) } }
+        }
+    }
+
+    private func drain(onCommit: @escaping @Sendable (Int64) -> Void) {
+        while true {
+            let batch = state.withLock { s -> [Job] in
+                let n = min(s.queue.count, Self.maxBatch)
+                let batch = Array(s.queue.prefix(n))
+                s.queue.removeFirst(n)
+                if batch.isEmpty { s.draining = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            var outcomes = [Result<IngestResult, any Error>]()
+            outcomes.reserveCapacity(batch.count)
+            var log = EventLog()
+            do {
+                try writer.write { db in
+                    outcomes.removeAll(keepingCapacity: true)
+                    log = EventLog()
+                    for job in batch {
+                        var outcome: Result<IngestResult, any Error> = .failure(CancellationError())
+                        do {
+                            try db.inSavepoint {
+                                var jobLog = log
+                                outcome = .success(try job.work(db, &jobLog))
+                                log = jobLog
+                                return .commit
+                            }
+                        } catch {
+                            outcome = .failure(error)
+                        }
+                        outcomes.append(outcome)
+                    }
+                }
+            } catch {
+                for job in batch { job.continuation.resume(throwing: error) }
+                continue
+            }
+            if log.maxSeq > 0 { onCommit(log.maxSeq) }
+            for (job, outcome) in zip(batch, outcomes) { job.continuation.resume(with: outcome) }
+        }
+    }
+}
+
+/// Content-addressed attachment files: `<dir>/<first two hex>/<sha256>`, written before the transaction
+/// that references them (an orphan file is harmless; a row without its file is not).
+struct AttachmentFiles: Sendable {
+    let directory: URL
+
+    func store(_ data: Data) throws -> String {
+        let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let folder = directory.appendingPathComponent(String(hash.prefix(2)), isDirectory: true)
+        let file = folder.appendingPathComponent(hash)
+        if FileManager.default.fileExists(atPath: file.path) { return hash }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let temp = folder.appendingPathComponent(".\(hash).\(UUID().uuidString)")
+        try data.write(to: temp, options: .atomic)
+        if rename(temp.path, file.path) != 0 {
+            try? FileManager.default.removeItem(at: temp)
+            if !FileManager.default.fileExists(atPath: file.path) { throw CocoaError(.fileWriteUnknown) }
+        }
+        return hash
+    }
+
+    func url(for hash: String) -> URL {
+        directory.appendingPathComponent(String(hash.prefix(2)), isDirectory: true).appendingPathComponent(hash)
+    }
+
+    func remove(_ hash: String) {
+        try? FileManager.default.removeItem(at: url(for: hash))
+    }
+}
+
+enum JSONText {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static func encode<T: Encodable>(_ value: T) -> String {
+        // Encoding plain arrays and dictionaries of JSON values cannot fail.
+        String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?, default value: T) -> T {
+        guard let text, let data = text.data(using: .utf8) else { return value }
+        return (try? JSONDecoder().decode(T.self, from: data)) ?? value
+    }
+}
+
+/// Opaque keyset-pagination cursors.
+enum Cursor {
+    static func make(_ sort: Double, _ id: Int64) -> String {
+        Data("\(sort):\(id)".utf8).base64EncodedString()
+    }
+
+    static func parse(_ s: String?) throws -> (Double, Int64)? {
+        guard let s else { return nil }
+        guard let data = Data(base64Encoded: s), let text = String(data: data, encoding: .utf8) else {
+            throw StoreError.invalid(ValidationError(field: "cursor", reason: "is not a cursor this server issued"))
+        }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let sort = Double(parts[0]), let id = Int64(parts[1]) else {
+            throw StoreError.invalid(ValidationError(field: "cursor", reason: "is not a cursor this server issued"))
+        }
+        return (sort, id)
+    }
+}
+
+extension Date {
+    var seconds: Double { timeIntervalSince1970 }
+}
+
+extension Optional where Wrapped == Double {
+    var date: Date? { map { Date(timeIntervalSince1970: $0) } }
+}
+
+extension Double {
+    var date: Date { Date(timeIntervalSince1970: self) }
+}

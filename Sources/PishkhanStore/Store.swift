@@ -1,0 +1,50 @@
+import Foundation
+import PishkhanCore
+
+/// Everything the server persists. SQLite (GRDB) implements it today; a PostgreSQL backend implements the
+/// same protocol and passes the same conformance tests. Every method is one transaction.
+public protocol Store: Sendable {
+    /// The stream of committed event sequence numbers, for live followers.
+    var events: EventHub { get }
+
+    // MARK: Intake
+    /// Stores an inbound message exactly once: identity, customer, threading, priority, assignment,
+    /// message and events in one transaction keyed by `(channel, externalID)`.
+    func ingest(_ message: InboundMessage, channel: ChannelSettings, rules: PriorityRules) async throws -> IngestResult
+
+    // MARK: Agents
+    func createAgent(name: String, role: Role, email: String?, groups: [String], capacity: Int?) async throws -> (Agent, token: String)
+    func agent(bearerToken: String) async throws -> Agent?
+    func agents() async throws -> [Agent]
+    func setAgentAvailability(id: Int64, available: Bool) async throws -> Agent
+    func agentCount() async throws -> Int
+
+    // MARK: Tickets
+    func tickets(_ query: TicketQuery) async throws -> Page<Ticket>
+    func ticket(id: Int64) async throws -> Ticket
+    func messages(ticketID: Int64) async throws -> [Message]
+    func updateTicket(id: Int64, _ patch: TicketPatch, actor: Int64?) async throws -> Ticket
+    func reply(ticketID: Int64, _ reply: ReplyInput, actor: Int64) async throws -> Message
+    func addNote(ticketID: Int64, text: String, actor: Int64) async throws -> Message
+    func mergeTicket(id: Int64, into target: Int64, actor: Int64) async throws -> Ticket
+    func outbox(status: DeliveryStatus?, limit: Int) async throws -> [OutboxItem]
+    func openTicketCount() async throws -> Int
+
+    // MARK: Customers
+    func customers(search: String?, limit: Int, cursor: String?) async throws -> Page<Customer>
+    func customerProfile(id: Int64, timelineLimit: Int, timelineCursor: String?) async throws -> CustomerProfile
+    func updateCustomer(id: Int64, _ patch: CustomerPatch, actor: Int64?) async throws -> Customer
+    func mergeCustomer(id source: Int64, into target: Int64, actor: Int64?) async throws -> CustomerMerge
+    func undoCustomerMerge(customerID: Int64, mergeID: Int64, actor: Int64?) async throws -> CustomerMerge
+    func addCustomerEvent(customerID: Int64, _ input: CustomerEventInput, actor: Int64?) async throws -> CustomerEvent
+    func exportCustomer(id: Int64, actor: Int64?) async throws -> CustomerExport
+    func eraseCustomer(id: Int64, actor: Int64?) async throws
+
+    // MARK: Events and audit
+    func events(after seq: Int64, limit: Int) async throws -> [Event]
+    func latestEventSeq() async throws -> Int64
+    func auditLog(limit: Int) async throws -> [AuditEntry]
+
+    /// Cheap round trip to the database, for `/healthz`.
+    func ping() async throws
+}

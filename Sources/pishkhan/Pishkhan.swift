@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PishkhanChannels
+import PishkhanCore
+import PishkhanKnowledge
+import PishkhanServer
+import PishkhanStore
+
+@main
+struct Pishkhan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pishkhan",
+        abstract: "Pishkhan, a self-hosted omnichannel support helpdesk.",
+        subcommands: [Serve.self, Agents.self])
+}
+
+/// Where the data lives; shared by every subcommand that opens the store.
+struct StorageOptions: ParsableArguments {
+    @Option(help: "Data directory: the SQLite database and attachment files.")
+    var data: String = "data"
+
+    @Option(help: "Default country calling code for phone numbers written without one.")
+    var countryCode: String = "98"
+
+    func configuration() throws -> ServerConfiguration {
+        let dataDirectory = URL(fileURLWithPath: data)
+        var databasePath: String?
+        if let url = ProcessInfo.processInfo.environment["PISHKHAN_DATABASE_URL"], !url.isEmpty {
+            databasePath = try ServerConfiguration.databasePath(fromURL: url)
+        }
+        return ServerConfiguration(dataDirectory: dataDirectory, databasePath: databasePath, defaultCountryCode: countryCode)
+    }
+
+    func openStore(_ config: ServerConfiguration, logger: Logger) throws -> SQLiteStore {
+        let fm = FileManager.default
+        try fm.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
+        try fm.createDirectory(at: URL(fileURLWithPath: config.databasePath).deletingLastPathComponent(), withIntermediateDirectories: true)
+        return try SQLiteStore(
+            path: config.databasePath, attachmentsDirectory: config.dataDirectory.appendingPathComponent("attachments"),
+            normalizer: IdentityNormalizer(defaultCountryCode: config.defaultCountryCode), logger: logger)
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (HTTP API, WebSockets, background services).")
+
+    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port: Int = 8080
+    @Option(help: "Folder of channel definitions (*.yaml).") var channels: String = "Channels"
+    @Option(help: "Folder of knowledge-base articles (*.md).") var knowledgeBase: String = "KnowledgeBase"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = ProcessInfo.processInfo.environment["PISHKHAN_LOG_LEVEL"] ?? "info"
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level '\(logLevel)' is not a log level") }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "pishkhan")
+        var config = try storage.configuration()
+        config.host = host
+        config.port = port
+        config.channelsDirectory = URL(fileURLWithPath: channels)
+        config.knowledgeBaseDirectory = URL(fileURLWithPath: knowledgeBase)
+
+        // Content is validated before anything listens: a broken file names itself and stops the start.
+        let channelDirectory = try ChannelDirectory.load(from: config.channelsDirectory)
+        let articles = try ArticleLoader.load(from: config.knowledgeBaseDirectory)
+        let store = try storage.openStore(config, logger: logger)
+        let migrations = try store.appliedMigrations()
+        logger.info("store ready", metadata: ["database": "\(config.databasePath)", "migrations": "\(migrations.joined(separator: ","))"])
+        logger.info("content loaded", metadata: ["channels": "\(channelDirectory.sorted.map(\.id).joined(separator: ","))", "articles": "\(articles.count)"])
+
+        if try await store.agentCount() == 0 {
+            let (agent, token) = try await store.createAgent(name: "Administrator", role: .admin, email: nil, groups: [], capacity: nil)
+            // Written unbuffered, so a supervisor reading the pipe sees it at once.
+            FileHandle.standardOutput.write(Data("""
+                First start: created admin agent \(agent.id). Its token is shown this once; keep it safe:
+                PISHKHAN_ADMIN_TOKEN=\(token)\n
+                """.utf8))
+        }
+        let deps = AppDependencies(store: store, channels: channelDirectory, articles: articles, rules: config.priorityRules)
+        let app = buildApplication(deps, host: config.host, port: config.port, logger: logger)
+        try await app.runService()
+    }
+}
+
+struct Agents: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage agents and their tokens.", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an agent and print its token (shown once).")
+        @Option(help: "Display name.") var name: String
+        @Option(help: "agent, supervisor, admin or integration.") var role: String = "agent"
+        @Option(help: "Email address.") var email: String?
+        @Option(help: "Comma-separated assignment groups.") var groups: String = ""
+        @Option(help: "Maximum open tickets for least-loaded assignment.") var capacity: Int?
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be agent, supervisor, admin or integration") }
+            let store = try storage.openStore(try storage.configuration(), logger: Logger(label: "pishkhan"))
+            let groups = groups.split(separator: ",").map { String($0) }
+            let (agent, token) = try await store.createAgent(name: name, role: role, email: email, groups: groups, capacity: capacity)
+            print("Created \(agent.role.rawValue) \(agent.id) (\(agent.name)). Token, shown once:")
+            print(token)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List agents.")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let store = try storage.openStore(try storage.configuration(), logger: Logger(label: "pishkhan"))
+            for a in try await store.agents() {
+                print("\(a.id)\t\(a.role.rawValue)\t\(a.available ? "available" : "away")\t\(a.name)\t\(a.groups.joined(separator: ","))")
+            }
+        }
+    }
+}
