@@ -169,6 +169,14 @@ public struct CustomerEventInput: Codable, Sendable {
     public var occurredAt: Date?
     /// The outside system's id; a second event with the same source id is not stored twice.
     public var externalID: String?
+
+    public init(type: String, title: String, data: [String: JSONValue]? = nil, occurredAt: Date? = nil, externalID: String? = nil) {
+        self.type = type
+        self.title = title
+        self.data = data
+        self.occurredAt = occurredAt
+        self.externalID = externalID
+    }
 }
 
 public struct CustomerEvent: Codable, Sendable, Equatable {

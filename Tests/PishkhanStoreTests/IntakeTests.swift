@@ -1,0 +1,191 @@
+import Foundation
+import PishkhanCore
+import PishkhanStore
+import Testing
+
+@Suite struct IntakeTests {
+    let clock = TestClock()
+    let store: SQLiteStore
+
+    init() throws {
+        store = try SQLiteStore.inMemory(attachmentsDirectory: Fixture.tempDirectory(), clock: clock.function)
+    }
+
+    @Test func firstMessageCreatesCustomerTicketMessageAndEvents() async throws {
+        let r = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
+        #expect(r.customerCreated && r.ticketCreated && !r.duplicate)
+        let ticket = try await store.ticket(id: r.ticketID)
+        #expect(ticket.status == .new && ticket.subject == "Order late" && ticket.customerName == "Ali Rezaei")
+        let messages = try await store.messages(ticketID: r.ticketID)
+        #expect(messages.map(\.text) == ["Where is my order?"])
+        let types = try await store.events(after: 0, limit: 10).map(\.type)
+        #expect(types == [.customerCreated, .ticketCreated, .messageAdded])
+    }
+
+    @Test func sameKeyTwiceReturnsTheFirstResultAndChangesNothing() async throws {
+        let first = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
+        let seq = try await store.latestEventSeq()
+        var again = Fixture.email("m1", text: "a different body")
+        again.subject = "different"
+        let second = try await store.ingest(again, channel: Fixture.email, rules: Fixture.rules)
+        #expect(second.duplicate)
+        #expect(second.messageID == first.messageID && second.ticketID == first.ticketID && second.customerID == first.customerID)
+        #expect(try await store.latestEventSeq() == seq)
+        #expect(try await store.messages(ticketID: first.ticketID).count == 1)
+    }
+
+    @Test func concurrentIngestsOfOneKeyStoreOneMessage() async throws {
+        let results = try await withThrowingTaskGroup(of: IngestResult.self) { group in
+            for _ in 0..<50 { group.addTask { try await store.ingest(Fixture.sms("SM-same"), channel: Fixture.sms, rules: Fixture.rules) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(results.map(\.messageID)).count == 1)
+        #expect(results.filter { !$0.duplicate }.count == 1)
+        #expect(try await store.tickets(TicketQuery()).items.count == 1)
+    }
+
+    @Test func oneBadMessageInABatchDoesNotFailTheOthers() async throws {
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    let from = i == 7 ? "not a phone" : "0912000\(String(format: "%04d", i))"
+                    return (try? await store.ingest(Fixture.sms("SM\(i)", from: from), channel: Fixture.sms, rules: Fixture.rules)) != nil
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 19)
+        #expect(try await store.tickets(TicketQuery()).items.count == 19)
+    }
+
+    @Test func phoneWrittenThreeWaysIsOneCustomer() async throws {
+        let a = try await store.ingest(Fixture.sms("1", from: "۰۹۱۲۳۴۵۶۷۸۹"), channel: Fixture.sms, rules: Fixture.rules)
+        let b = try await store.ingest(Fixture.sms("2", from: "09123456789"), channel: Fixture.sms, rules: Fixture.rules)
+        let c = try await store.ingest(Fixture.sms("3", from: "+989123456789"), channel: Fixture.sms, rules: Fixture.rules)
+        #expect(a.customerID == b.customerID && b.customerID == c.customerID)
+        let e1 = try await store.ingest(Fixture.email("e1", from: "Ali@Example.COM "), channel: Fixture.email, rules: Fixture.rules)
+        let e2 = try await store.ingest(Fixture.email("e2", from: "ali@example.com"), channel: Fixture.email, rules: Fixture.rules)
+        #expect(e1.customerID == e2.customerID)
+    }
+
+    @Test func invalidMessagesAreRejectedWithTheField() async throws {
+        await #expect(throws: StoreError.invalid(ValidationError(field: "sender.address", reason: "is not an email address: nobody"))) {
+            try await store.ingest(Fixture.email("x", from: "nobody"), channel: Fixture.email, rules: Fixture.rules)
+        }
+        var empty = Fixture.email("y")
+        empty.text = ""
+        await #expect(throws: StoreError.self) { try await store.ingest(empty, channel: Fixture.email, rules: Fixture.rules) }
+        #expect(try await store.tickets(TicketQuery()).items.isEmpty)
+        #expect(try await store.latestEventSeq() == 0)
+    }
+
+    @Test func urgentPersianKeywordRaisesPriority() async throws {
+        let r = try await store.ingest(Fixture.sms("1", text: "لطفاً فوری پاسخ دهید"), channel: Fixture.sms, rules: Fixture.rules)
+        #expect(try await store.ticket(id: r.ticketID).priority == .urgent)
+    }
+
+    @Test func attachmentsAreStoredByContentHash() async throws {
+        let dir = Fixture.tempDirectory()
+        let store = try SQLiteStore.inMemory(attachmentsDirectory: dir, clock: clock.function)
+        var m = Fixture.email("att")
+        m.attachments = [.init(name: "invoice.pdf", contentType: "application/pdf", content: Data("%PDF-1.4 hello".utf8))]
+        let r = try await store.ingest(m, channel: Fixture.email, rules: Fixture.rules)
+        let a = try #require(try await store.messages(ticketID: r.ticketID).first?.attachments.first)
+        #expect(a.name == "invoice.pdf" && a.size == 14 && a.sha256.count == 64)
+        let file = dir.appendingPathComponent(String(a.sha256.prefix(2))).appendingPathComponent(a.sha256)
+        #expect(try Data(contentsOf: file) == Data("%PDF-1.4 hello".utf8))
+    }
+}
+
+@Suite struct ThreadingStoreTests {
+    let clock = TestClock()
+    let store: SQLiteStore
+
+    init() throws {
+        store = try SQLiteStore.inMemory(clock: clock.function)
+    }
+
+    @Test func replyHeadersThreadIntoTheTicket() async throws {
+        let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
+        let reply = try await store.ingest(Fixture.email("m2", subject: "Re: Order late", inReplyTo: ["<a@mail>"]), channel: Fixture.email, rules: Fixture.rules)
+        #expect(reply.ticketID == first.ticketID && reply.threadedBy == .threadHeader)
+    }
+
+    @Test func subjectTokenThreadsOnlyForTheSameCustomer() async throws {
+        let first = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
+        let mine = try await store.ingest(Fixture.email("m2", subject: "Re: [#\(first.ticketID)] Order"), channel: Fixture.email, rules: Fixture.rules)
+        #expect(mine.ticketID == first.ticketID && mine.threadedBy == .subjectToken)
+        let stranger = try await store.ingest(Fixture.email("m3", from: "eve@example.com", subject: "[#\(first.ticketID)]"), channel: Fixture.email, rules: Fixture.rules)
+        #expect(stranger.ticketID != first.ticketID && stranger.ticketCreated)
+    }
+
+    @Test func emailWithoutHintsOpensANewTicket() async throws {
+        let a = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
+        let b = try await store.ingest(Fixture.email("m2"), channel: Fixture.email, rules: Fixture.rules)
+        #expect(a.ticketID != b.ticketID)
+    }
+
+    @Test func smsJoinsTheActiveTicketWithinTheWindowOnly() async throws {
+        let a = try await store.ingest(Fixture.sms("1"), channel: Fixture.sms, rules: Fixture.rules)
+        clock.advance(3000)
+        let b = try await store.ingest(Fixture.sms("2"), channel: Fixture.sms, rules: Fixture.rules)
+        #expect(b.ticketID == a.ticketID && b.threadedBy == .recentConversation)
+        clock.advance(3601)
+        let c = try await store.ingest(Fixture.sms("3"), channel: Fixture.sms, rules: Fixture.rules)
+        #expect(c.ticketID != a.ticketID && c.ticketCreated)
+    }
+
+    @Test func resolvedTicketReopensOnReplyButClosedStartsANewOne() async throws {
+        let admin = try await store.createAgent(name: "A", role: .admin, email: nil, groups: [], capacity: nil).0
+        let a = try await store.ingest(Fixture.email("m1", messageID: "<x@mail>"), channel: Fixture.email, rules: Fixture.rules)
+        _ = try await store.updateTicket(id: a.ticketID, TicketPatch(status: .resolved), actor: admin.id)
+        let b = try await store.ingest(Fixture.email("m2", inReplyTo: ["<x@mail>"]), channel: Fixture.email, rules: Fixture.rules)
+        #expect(b.ticketID == a.ticketID)
+        #expect(try await store.ticket(id: a.ticketID).status == .open)
+        _ = try await store.updateTicket(id: a.ticketID, TicketPatch(status: .closed), actor: admin.id)
+        let c = try await store.ingest(Fixture.email("m3", inReplyTo: ["<x@mail>"]), channel: Fixture.email, rules: Fixture.rules)
+        #expect(c.ticketID != a.ticketID && c.ticketCreated)
+    }
+
+    @Test func mergedTicketsForwardThreadingToTheTarget() async throws {
+        let agent = try await store.createAgent(name: "A", role: .agent, email: nil, groups: [], capacity: nil).0
+        let a = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
+        let b = try await store.ingest(Fixture.email("m2"), channel: Fixture.email, rules: Fixture.rules)
+        _ = try await store.mergeTicket(id: a.ticketID, into: b.ticketID, actor: agent.id)
+        let c = try await store.ingest(Fixture.email("m3", inReplyTo: ["<a@mail>"]), channel: Fixture.email, rules: Fixture.rules)
+        #expect(c.ticketID == b.ticketID)
+        #expect(try await store.messages(ticketID: b.ticketID).count == 3)
+    }
+}
+
+@Suite struct AssignmentStoreTests {
+    let store: SQLiteStore
+    init() throws { store = try SQLiteStore.inMemory() }
+
+    @Test func roundRobinOverAvailableAgentsOfTheGroup() async throws {
+        let a = try await store.createAgent(name: "A", role: .agent, email: nil, groups: ["support"], capacity: nil).0
+        let b = try await store.createAgent(name: "B", role: .agent, email: nil, groups: ["support"], capacity: nil).0
+        let away = try await store.createAgent(name: "C", role: .agent, email: nil, groups: ["support"], capacity: nil).0
+        _ = try await store.createAgent(name: "D", role: .agent, email: nil, groups: ["billing"], capacity: nil)
+        _ = try await store.setAgentAvailability(id: away.id, available: false)
+        let channel = ChannelSettings(id: "support-email", kind: .email, assignment: .roundRobin(group: "support"))
+        var assignees: [Int64?] = []
+        for i in 0..<4 {
+            let r = try await store.ingest(Fixture.email("m\(i)", from: "c\(i)@example.com"), channel: channel, rules: Fixture.rules)
+            assignees.append(try await store.ticket(id: r.ticketID).assigneeID)
+        }
+        #expect(assignees == [a.id, b.id, a.id, b.id])
+    }
+
+    @Test func leastLoadedStopsAtCapacity() async throws {
+        let a = try await store.createAgent(name: "A", role: .agent, email: nil, groups: ["chat"], capacity: 1).0
+        let b = try await store.createAgent(name: "B", role: .agent, email: nil, groups: ["chat"], capacity: nil).0
+        let channel = ChannelSettings(id: "support-email", kind: .email, assignment: .leastLoaded(group: "chat", capacity: 2))
+        var assignees: [Int64?] = []
+        for i in 0..<5 {
+            let r = try await store.ingest(Fixture.email("m\(i)", from: "c\(i)@example.com"), channel: channel, rules: Fixture.rules)
+            assignees.append(try await store.ticket(id: r.ticketID).assigneeID)
+        }
+        #expect(assignees == [a.id, b.id, b.id, nil, nil])
+    }
+}
