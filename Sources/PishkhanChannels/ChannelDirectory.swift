@@ -90,7 +90,8 @@ public struct ChannelDirectory: Sendable {
         }
         return ChannelSettings(
             id: id, kind: kind, displayName: f.name, assignment: assignment, threadWindow: hours * 3600,
-            defaultPriority: priority, tags: f.tags ?? [])
+            defaultPriority: priority,
+            tags: (f.tags ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import PishkhanCore
 import PishkhanStore
 
@@ -64,6 +65,8 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
             return .invalid(v.field, v.reason)
         case let d as DecodingError:
             return fromDecoding(d)
+        case is NIOTooManyBytesError:
+            return Problem(status: .contentTooLarge, title: "Content Too Large", detail: "the request body is larger than \(PishkhanRequestContext.bodyLimit / 1024 / 1024) MiB")
         case let h as HTTPError:
             let detail: String
             switch h.status {
