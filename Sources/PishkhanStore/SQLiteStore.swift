@@ -217,13 +217,17 @@ enum JSONText {
 
 /// Opaque keyset-pagination cursors.
 enum Cursor {
+    /// base64url, so a cursor travels in a query string unescaped.
     static func make(_ sort: Double, _ id: Int64) -> String {
         Data("\(sort):\(id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     static func parse(_ s: String?) throws -> (Double, Int64)? {
         guard let s else { return nil }
-        guard let data = Data(base64Encoded: s), let text = String(data: data, encoding: .utf8) else {
+        var b64 = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        b64 += String(repeating: "=", count: (4 - b64.count % 4) % 4)
+        guard let data = Data(base64Encoded: b64), let text = String(data: data, encoding: .utf8) else {
             throw StoreError.invalid(ValidationError(field: "cursor", reason: "is not a cursor this server issued"))
         }
         let parts = text.split(separator: ":")
