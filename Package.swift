@@ -73,9 +73,10 @@ let package = Package(
         .executableTarget(
             name: "PishkhanBench",
             dependencies: [
-                "PishkhanServer", "PishkhanStore", "PishkhanCore",
+                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
