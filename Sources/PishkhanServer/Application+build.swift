@@ -66,7 +66,7 @@ public func buildApplication(_ deps: AppDependencies, host: String, port: Int, l
         router: buildRouter(deps),
         server: .http1WebSocketUpgrade(
             webSocketRouter: buildWebSocketRouter(deps),
-            configuration: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30)))),
+            configuration: .init(http1: .init(), ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))))),
         configuration: .init(address: .hostname(host, port: port), serverName: "pishkhan"),
         logger: logger)
 }

@@ -48,7 +48,6 @@ enum Migrations {
                     UNIQUE (kind, value)
                 );
                 CREATE INDEX identities_customer ON identities(customer_id);
-                CREATE INDEX identities_value ON identities(value);
                 CREATE TABLE tickets (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     subject TEXT NOT NULL,
@@ -77,8 +76,7 @@ enum Migrations {
                 );
                 CREATE INDEX tickets_status_due ON tickets(status, due_sort, id);
                 CREATE INDEX tickets_status_updated ON tickets(status, updated_at, id);
-                CREATE INDEX tickets_due ON tickets(due_sort, id);
-                CREATE INDEX tickets_updated ON tickets(updated_at, id);
+                CREATE INDEX tickets_status_created ON tickets(status, created_at, id);
                 CREATE INDEX tickets_customer ON tickets(customer_id, channel, status, last_activity_at);
                 CREATE INDEX tickets_assignee ON tickets(assignee_id, status);
                 CREATE TABLE ticket_tags (
@@ -107,7 +105,6 @@ enum Migrations {
                 CREATE INDEX messages_ticket ON messages(ticket_id, id);
                 CREATE INDEX messages_header ON messages(message_id_header) WHERE message_id_header IS NOT NULL;
                 CREATE INDEX messages_conversation ON messages(channel, conversation_id) WHERE conversation_id IS NOT NULL;
-                CREATE INDEX messages_customer ON messages(customer_id, created_at);
                 CREATE TABLE attachments (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     message_id INTEGER NOT NULL REFERENCES messages(id),

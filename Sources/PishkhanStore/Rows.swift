@@ -99,7 +99,6 @@ struct MovedRecords: Codable {
     var identities: [Int64] = []
     var tickets: [Int64] = []
     var events: [Int64] = []
-    var messages: [Int64] = []
 }
 
 enum TicketSQL {

@@ -21,10 +21,13 @@ extension SQLiteStore {
             var sql = "SELECT * FROM customers c WHERE c.merged_into IS NULL AND c.erased_at IS NULL AND c.id < ?"
             var args: StatementArguments = [after]
             if !term.isEmpty {
-                let idMatch = terms.map { _ in "i.value LIKE ? ESCAPE '\\'" }.joined(separator: " OR ")
+                // Identities are stored normalized, so a prefix is an index range, not a scan.
+                // One range per identity kind on UNIQUE(kind, value).
+                let kinds = IdentityKind.allCases.map(\.rawValue)
+                let idMatch = terms.flatMap { _ in kinds.map { _ in "(i.kind = ? AND i.value >= ? AND i.value < ?)" } }.joined(separator: " OR ")
                 sql += " AND (c.search_name LIKE ? ESCAPE '\\' OR c.id IN (SELECT i.customer_id FROM identities i WHERE \(idMatch)))"
                 _ = args.append(contentsOf: ["%" + Self.escapeLike(folded) + "%"])
-                for t in terms { _ = args.append(contentsOf: [Self.escapeLike(t) + "%"]) }
+                for t in terms { for k in kinds { _ = args.append(contentsOf: [k, t, t + "\u{10FFFF}"]) } }
             }
             sql += " ORDER BY c.id DESC LIMIT \(limit + 1)"
             let rows = try Row.fetchAll(db, sql: sql, arguments: args)
@@ -61,7 +64,7 @@ extension SQLiteStore {
         }
     }
 
-    /// Messages, notes, outside events and ticket lifecycle, newest first. The cursor is (time, ordinal),
+    /// Messages, notes, outside events, merges and ticket lifecycle, newest first. The cursor is (time, ordinal),
     /// where the ordinal orders entries of the same instant deterministically.
     static func timeline(_ db: Database, customerID: Int64, limit: Int, before: (Double, Int64)?) throws -> Page<TimelineEntry> {
         // The ordinal interleaves the three sources: id * 4 + source.
@@ -74,8 +77,10 @@ extension SQLiteStore {
                 SELECT 'event', e.occurred_at, e.id * 4 + 2, NULL, NULL, NULL, NULL, e.type, e.title, NULL, e.data
                 FROM customer_events e WHERE e.customer_id = ?1
                 UNION ALL
-                SELECT 'ticket', v.occurred_at, v.seq * 4 + 3, v.ticket_id, NULL, NULL, NULL, v.type, NULL, NULL, v.data
-                FROM events v WHERE v.customer_id = ?1 AND v.type IN ('ticket.created', 'ticket.updated', 'ticket.merged')
+                SELECT CASE WHEN v.type LIKE 'ticket.%' THEN 'ticket' ELSE 'event' END, v.occurred_at, v.seq * 4 + 3, v.ticket_id,
+                       NULL, NULL, NULL, v.type, NULL, NULL, v.data
+                FROM events v WHERE v.customer_id = ?1
+                  AND v.type IN ('ticket.created', 'ticket.updated', 'ticket.merged', 'customer.merged', 'customer.unmerged')
             )
             WHERE (?2 IS NULL OR (at, ord) < (?2, ?3))
             ORDER BY at DESC, ord DESC LIMIT ?4
@@ -137,12 +142,13 @@ extension SQLiteStore {
             moved.identities = try Int64.fetchAll(db, sql: "SELECT id FROM identities WHERE customer_id = ?", arguments: [source])
             moved.tickets = try Int64.fetchAll(db, sql: "SELECT id FROM tickets WHERE customer_id = ?", arguments: [source])
             moved.events = try Int64.fetchAll(db, sql: "SELECT id FROM customer_events WHERE customer_id = ?", arguments: [source])
-            moved.messages = try Int64.fetchAll(db, sql: "SELECT id FROM messages WHERE customer_id = ?", arguments: [source])
             let t = now.seconds
             try db.execute(sql: "UPDATE identities SET customer_id = ? WHERE customer_id = ?", arguments: [target, source])
             try db.execute(sql: "UPDATE tickets SET customer_id = ? WHERE customer_id = ?", arguments: [target, source])
             try db.execute(sql: "UPDATE customer_events SET customer_id = ? WHERE customer_id = ?", arguments: [target, source])
-            try db.execute(sql: "UPDATE messages SET customer_id = ? WHERE customer_id = ?", arguments: [target, source])
+            if !moved.tickets.isEmpty {
+                try db.execute(sql: "UPDATE messages SET customer_id = ? WHERE ticket_id IN (\(moved.tickets.map(String.init).joined(separator: ",")))", arguments: [target])
+            }
             var merged = to
             merged.tags = Self.cleanTags(to.tags + from.tags)
             merged.attributes = from.attributes.merging(to.attributes) { _, kept in kept }
@@ -193,7 +199,9 @@ extension SQLiteStore {
             try moveBack("identities", moved.identities)
             try moveBack("tickets", moved.tickets)
             try moveBack("customer_events", moved.events)
-            try moveBack("messages", moved.messages)
+            if !moved.tickets.isEmpty {
+                try db.execute(sql: "UPDATE messages SET customer_id = ? WHERE ticket_id IN (\(moved.tickets.map(String.init).joined(separator: ",")))", arguments: [merge.sourceID])
+            }
             let t = now.seconds
             try db.execute(sql: "UPDATE customers SET name = ?, search_name = ?, tier = ?, tags = ?, attributes = ?, first_seen_at = ?, updated_at = ? WHERE id = ?",
                            arguments: [before.name, before.name.map(TextFolding.fold), before.tier.rawValue, JSONText.encode(before.tags),
@@ -276,6 +284,10 @@ extension SQLiteStore {
                 WHERE ticket_id IN (SELECT id FROM tickets WHERE customer_id = ?)
                 """, arguments: [id])
             try db.execute(sql: "UPDATE tickets SET subject = '(erased)', search_text = '' WHERE customer_id = ?", arguments: [id])
+            try db.execute(sql: """
+                UPDATE outbox SET recipient = NULL, last_error = NULL
+                WHERE message_id IN (SELECT m.id FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.customer_id = ?)
+                """, arguments: [id])
             try db.execute(sql: "DELETE FROM identities WHERE customer_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM customer_events WHERE customer_id = ?", arguments: [id])
             try db.execute(sql: "UPDATE customer_merges SET target_before = '{}' WHERE target_id = ? OR source_id = ?", arguments: [id, id])

@@ -27,11 +27,14 @@ extension SQLiteStore {
             }
             for a in message.attachments { stored.append((a, try attachments.store(a.content))) }
         }
+        // Text work happens here, on the caller's thread, so the single writer only does SQL.
+        let prepared = Intake.Prepared(
+            message: message, identityKind: kind, address: address, files: stored,
+            keywordPriority: rules.keywordPriority(subject: message.subject, text: message.text))
         let now = clock()
-        let files = stored
         let events = self.events
         return try await committer.submit({ db, log in
-            try Intake(db: db, now: now).ingest(message, identityKind: kind, address: address, files: files, channel: channel, rules: rules, log: &log)
+            try Intake(db: db, now: now).ingest(prepared, channel: channel, rules: rules, log: &log)
         }, onCommit: { seq in events.publish(seq) })
     }
 }
@@ -41,10 +44,41 @@ struct Intake {
     let db: Database
     let now: Date
 
-    func ingest(
-        _ m: InboundMessage, identityKind: IdentityKind, address: String, files: [(InboundMessage.Attachment, String)],
-        channel: ChannelSettings, rules: PriorityRules, log: inout EventLog
-    ) throws -> IngestResult {
+    /// Everything about a message that needs no database, computed before the transaction.
+    struct Prepared: Sendable {
+        var message: InboundMessage
+        var identityKind: IdentityKind
+        /// Normalized sender address.
+        var address: String
+        var files: [(InboundMessage.Attachment, String)]
+        var keywordPriority: Priority?
+        var displayName: String?
+        var foldedName: String?
+        var subject: String
+        var foldedSubject: String
+        var ticketToken: Int64?
+
+        init(message: InboundMessage, identityKind: IdentityKind, address: String, files: [(InboundMessage.Attachment, String)], keywordPriority: Priority?) {
+            self.message = message
+            self.identityKind = identityKind
+            self.address = address
+            self.files = files
+            self.keywordPriority = keywordPriority
+            if let n = message.sender.displayName?.trimmingCharacters(in: .whitespacesAndNewlines), !n.isEmpty {
+                displayName = String(n.prefix(200))
+                foldedName = TextFolding.fold(displayName!)
+            }
+            subject = Intake.subject(for: message)
+            foldedSubject = TextFolding.fold(subject)
+            ticketToken = Threading.ticketNumber(inSubject: message.subject)
+        }
+    }
+
+    func ingest(_ p: Prepared, channel: ChannelSettings, rules: PriorityRules, log: inout EventLog) throws -> IngestResult {
+        let m = p.message
+        let identityKind = p.identityKind
+        let address = p.address
+        let files = p.files
         // 1. The idempotency key: the same (channel, external id) returns the first result.
         if let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT m.id, m.ticket_id, t.customer_id FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.channel = ? AND m.external_id = ?"),
@@ -65,18 +99,17 @@ struct Intake {
             customerID = row[0]
             tier = CustomerTier(rawValue: row[1]) ?? .standard
             let name: String? = row[2]
-            if name == nil, let display = cleanName(m.sender.displayName) {
+            if name == nil, let display = p.displayName {
                 try db.cachedStatement(sql: "UPDATE customers SET name = ?, search_name = ?, last_contact_at = ?, updated_at = ? WHERE id = ?")
-                    .execute(arguments: [display, TextFolding.fold(display), t, t, customerID])
+                    .execute(arguments: [display, p.foldedName, t, t, customerID])
             } else {
                 try db.cachedStatement(sql: "UPDATE customers SET last_contact_at = ? WHERE id = ?").execute(arguments: [t, customerID])
             }
         } else {
-            let display = cleanName(m.sender.displayName)
             try db.cachedStatement(sql: """
                 INSERT INTO customers (name, search_name, tier, first_seen_at, last_contact_at, created_at, updated_at)
                 VALUES (?, ?, 'standard', ?, ?, ?, ?)
-                """).execute(arguments: [display, display.map(TextFolding.fold), t, t, t, t])
+                """).execute(arguments: [p.displayName, p.foldedName, t, t, t, t])
             customerID = db.lastInsertedRowID
             tier = .standard
             try db.cachedStatement(sql: "INSERT INTO identities (customer_id, kind, value, channel, created_at) VALUES (?, ?, ?, ?, ?)")
@@ -90,7 +123,7 @@ struct Intake {
             customerID: customerID,
             byHeader: try candidateByHeaders(m.threadHints.referencedMessageIDs),
             byConversation: try m.threadHints.conversationID.flatMap { try candidateByConversation(channel: m.channel, $0) },
-            bySubjectToken: try Threading.ticketNumber(inSubject: m.subject).flatMap { try candidate(ticketID: $0) },
+            bySubjectToken: try p.ticketToken.flatMap { try candidate(ticketID: $0) },
             byRecency: channel.kind.threadsByRecency
                 ? try candidateByRecency(customerID: customerID, channel: m.channel, since: t - channel.threadWindow) : nil)
 
@@ -114,16 +147,16 @@ struct Intake {
                 ])
             }
         case .newTicket:
-            let priority = rules.classify(subject: m.subject, text: m.text, tier: tier, channelKind: channel.kind, channelDefault: channel.defaultPriority)
+            let priority = rules.classify(keywordPriority: p.keywordPriority, tier: tier, channelKind: channel.kind, channelDefault: channel.defaultPriority)
             let assignee = try pickAssignee(channel.assignment)
-            let subject = Self.subject(for: m)
+            let subject = p.subject
             let tags = channel.tags
             try db.cachedStatement(sql: """
                 INSERT INTO tickets (subject, search_text, status, priority, channel, channel_kind, customer_id, assignee_id, tags,
                     last_customer_message_at, last_activity_at, message_count, created_at, updated_at)
                 VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
                 """).execute(arguments: [
-                    subject, TextFolding.fold(subject), priority.rawValue, m.channel, channel.kind.rawValue, customerID, assignee,
+                    subject, p.foldedSubject, priority.rawValue, m.channel, channel.kind.rawValue, customerID, assignee,
                     JSONText.encode(tags), t, t, t, t,
                 ])
             ticketID = db.lastInsertedRowID
@@ -165,11 +198,6 @@ struct Intake {
             .trimmingCharacters(in: .whitespaces) ?? ""
         if firstLine.isEmpty { return "(no subject)" }
         return firstLine.count > 80 ? String(firstLine.prefix(80)) + "…" : firstLine
-    }
-
-    private func cleanName(_ name: String?) -> String? {
-        guard let n = name?.trimmingCharacters(in: .whitespacesAndNewlines), !n.isEmpty else { return nil }
-        return String(n.prefix(200))
     }
 
     /// Follows merges to the ticket that now holds the conversation.

@@ -3,16 +3,14 @@ import GRDB
 import PishkhanCore
 
 extension SQLiteStore {
+    /// The queue. Each status is read in order from its `(status, sort, id)` index and the runs are merged,
+    /// so any combination of statuses costs a few index seeks, whatever the size of the table.
     public func tickets(_ query: TicketQuery) async throws -> Page<Ticket> {
         let limit = max(1, min(query.limit, 200))
         let after = try Cursor.parse(query.cursor)
         return try await read { db in
             var clauses = ["t.merged_into IS NULL"]
             var args = StatementArguments()
-            if !query.statuses.isEmpty {
-                clauses.append("t.status IN (\(query.statuses.map { _ in "?" }.joined(separator: ",")))")
-                for s in query.statuses { _ = args.append(contentsOf: [s.rawValue]) }
-            }
             if !query.priorities.isEmpty {
                 clauses.append("t.priority IN (\(query.priorities.map { _ in "?" }.joined(separator: ",")))")
                 for p in query.priorities { _ = args.append(contentsOf: [p.rawValue]) }
@@ -43,29 +41,35 @@ extension SQLiteStore {
                 let pattern = "%" + Self.escapeLike(folded) + "%"
                 _ = args.append(contentsOf: [pattern, pattern, number ?? -1])
             }
-            let sortColumn: String
+            let column: String
             let descending: Bool
             switch query.sort {
-            case .due: (sortColumn, descending) = ("t.due_sort", false)
-            case .updated: (sortColumn, descending) = ("t.updated_at", true)
-            case .created: (sortColumn, descending) = ("t.created_at", true)
+            case .due: (column, descending) = ("due_sort", false)
+            case .updated: (column, descending) = ("updated_at", true)
+            case .created: (column, descending) = ("created_at", true)
             }
             if let (value, id) = after {
-                clauses.append("(\(sortColumn), t.id) \(descending ? "<" : ">") (?, ?)")
+                clauses.append("(t.\(column), t.id) \(descending ? "<" : ">") (?, ?)")
                 _ = args.append(contentsOf: [value, id])
             }
             let order = descending ? "DESC" : "ASC"
-            let sql = """
-                SELECT \(Rows.ticketColumns) FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id
-                WHERE \(clauses.joined(separator: " AND "))
-                ORDER BY \(sortColumn) \(order), t.id \(order) LIMIT \(limit + 1)
-                """
-            let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: args)
+            let statuses = query.statuses.isEmpty ? TicketStatus.allCases : Array(Set(query.statuses)).sorted { $0.rawValue < $1.rawValue }
+            var allArgs = StatementArguments()
+            let runs = statuses.map { status -> String in
+                _ = allArgs.append(contentsOf: [status.rawValue])
+                allArgs += args
+                return """
+                    SELECT * FROM (SELECT \(Rows.ticketColumns) FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id
+                    WHERE t.status = ? AND \(clauses.joined(separator: " AND "))
+                    ORDER BY t.\(column) \(order), t.id \(order) LIMIT \(limit + 1))
+                    """
+            }
+            let sql = runs.count == 1 ? runs[0] : runs.joined(separator: " UNION ALL ") + " ORDER BY \(column) \(order), id \(order) LIMIT \(limit + 1)"
+            let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: allArgs)
             let page = rows.prefix(limit)
             var next: String?
             if rows.count > limit, let last = page.last {
-                let sortValue: Double = last[sortColumn.replacingOccurrences(of: "t.", with: "")]
-                next = Cursor.make(sortValue, last["id"])
+                next = Cursor.make(last[column], last["id"])
             }
             return Page(items: page.map(Rows.ticket), nextCursor: next)
         }

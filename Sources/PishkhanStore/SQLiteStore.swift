@@ -28,6 +28,11 @@ public final class SQLiteStore: Store {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // 64 MiB of page cache per connection, and a checkpoint every 64 MiB of WAL rather than every
+            // 4 MiB: hot index pages are then copied back once per checkpoint instead of dozens of times.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let pool = try DatabasePool(path: path, configuration: config)
         try self.init(writer: pool, attachmentsDirectory: attachmentsDirectory, normalizer: normalizer, logger: logger, clock: clock)
@@ -88,7 +93,7 @@ struct EventLog {
 
     mutating func append(_ db: Database, _ type: EventType, ticket: Int64?, customer: Int64?, at: Date, data: [String: JSONValue]) throws {
         try db.cachedStatement(sql: "INSERT INTO events (type, version, ticket_id, customer_id, data, occurred_at) VALUES (?, 1, ?, ?, ?, ?)")
-            .execute(arguments: [type.rawValue, ticket, customer, JSONText.encode(data), at.timeIntervalSince1970])
+            .execute(arguments: [type.rawValue, ticket, customer, JSONValue.object(data).jsonText, at.timeIntervalSince1970])
         maxSeq = max(maxSeq, db.lastInsertedRowID)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import PishkhanCore
 import Testing
 
@@ -97,5 +98,16 @@ import Testing
         #expect(!Role.integration.satisfies(.agent))
         #expect(Role.integration.satisfies(.integration))
         #expect(!Role.supervisor.satisfies(.admin))
+    }
+}
+
+@Suite struct JSONTextTests {
+    @Test func writesWhatJSONDecoderReadsBack() throws {
+        let value = JSONValue.object([
+            "b": .array([.int(1), .number(2.5), .bool(true), .null]), "a": .string("سلام \"quoted\" \\ \n\t\u{01}"),
+            "nested": .object(["z": .string("")]),
+        ])
+        #expect(value.jsonText.hasPrefix(#"{"a":"سلام \"quoted\" \\ \n\t\u0001","b":[1,2.5,true,null]"#))
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(value.jsonText.utf8)) == value)
     }
 }

@@ -146,6 +146,7 @@ import Testing
         #expect(merged.tickets.count == 2 && merged.channelsUsed == ["sms", "support-email"])
         #expect(merged.customer.tier == .vip && merged.customer.tags == ["wholesale"])
         #expect(merged.timeline.items.contains { $0.kind == .event && $0.title == "Order 1001" })
+        #expect(merged.timeline.items.first?.eventType == "customer.merged")
         // A new SMS from the merged phone lands on the surviving customer.
         let later = try await store.ingest(Fixture.sms("s2"), channel: Fixture.sms, rules: Fixture.rules)
         #expect(later.customerID == e.customerID)
@@ -182,12 +183,15 @@ import Testing
         m.attachments = [.init(name: "id-card.jpg", contentType: "image/jpeg", content: Data("secret-scan".utf8))]
         let r = try await store.ingest(m, channel: Fixture.email, rules: Fixture.rules)
         let hash = try #require(try await store.messages(ticketID: r.ticketID).first?.attachments.first?.sha256)
+        let agent = try await store.createAgent(name: "A", role: .agent, email: nil, groups: [], capacity: nil).0
+        _ = try await store.reply(ticketID: r.ticketID, ReplyInput(text: "hello"), actor: agent.id)
         try await store.eraseCustomer(id: r.customerID, actor: nil)
+        #expect(try await store.outbox(status: nil, limit: 10).map(\.recipient) == [nil])
 
         let profile = try await store.customerProfile(id: r.customerID, timelineLimit: 10, timelineCursor: nil)
         #expect(profile.customer.name == nil && profile.customer.erasedAt != nil && profile.identities.isEmpty)
         let ticket = try await store.ticket(id: r.ticketID)
-        #expect(ticket.subject == "(erased)" && ticket.messageCount == 1 && ticket.status == .new)
+        #expect(ticket.subject == "(erased)" && ticket.messageCount == 2 && ticket.status == .open)
         let message = try #require(try await store.messages(ticketID: r.ticketID).first)
         #expect(message.text == nil && message.subject == nil && message.attachments.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(String(hash.prefix(2))).appendingPathComponent(hash).path))
