@@ -98,7 +98,7 @@ struct APIRoutes: Sendable {
         query.customerID = try q.int64("customer")
         query.text = q.string("q")
         if let s = q.string("sort") {
-            guard let sort = TicketQuery.Sort(rawValue: s) else { throw Problem.invalid("sort", "must be due, updated or created") }
+            guard let sort = TicketQuery.Sort(rawValue: s) else { throw Problem.invalid("sort", "must be due or updated") }
             query.sort = sort
         }
         query.limit = try q.int("limit", default: 50, range: 1...200)

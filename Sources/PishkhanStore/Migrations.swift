@@ -76,8 +76,7 @@ enum Migrations {
                 );
                 CREATE INDEX tickets_status_due ON tickets(status, due_sort, id);
                 CREATE INDEX tickets_status_updated ON tickets(status, updated_at, id);
-                CREATE INDEX tickets_status_created ON tickets(status, created_at, id);
-                CREATE INDEX tickets_customer ON tickets(customer_id, channel, status, last_activity_at);
+                CREATE INDEX tickets_customer ON tickets(customer_id, channel);
                 CREATE INDEX tickets_assignee ON tickets(assignee_id, status);
                 CREATE TABLE ticket_tags (
                     ticket_id INTEGER NOT NULL REFERENCES tickets(id),

@@ -118,7 +118,7 @@ public struct Page<Item: Codable & Sendable>: Codable, Sendable {
 }
 
 public struct TicketQuery: Sendable {
-    public enum Sort: String, Sendable { case due, updated, created }
+    public enum Sort: String, Sendable { case due, updated }
     public enum AssigneeFilter: Sendable, Equatable { case any, unassigned, agent(Int64) }
     public var statuses: [TicketStatus] = []
     public var priorities: [Priority] = []

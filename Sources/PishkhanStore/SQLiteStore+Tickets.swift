@@ -46,7 +46,6 @@ extension SQLiteStore {
             switch query.sort {
             case .due: (column, descending) = ("due_sort", false)
             case .updated: (column, descending) = ("updated_at", true)
-            case .created: (column, descending) = ("created_at", true)
             }
             if let (value, id) = after {
                 clauses.append("(t.\(column), t.id) \(descending ? "<" : ">") (?, ?)")

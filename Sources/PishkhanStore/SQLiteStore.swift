@@ -131,6 +131,35 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// One transaction for the whole batch. Without isolation any error aborts it (the fast path: errors
+    /// are rare, validation happened before); with isolation each job runs in its own savepoint.
+    private func run(_ batch: [Job], isolated: Bool) throws -> ([Result<IngestResult, any Error>], EventLog) {
+        try writer.write { db in
+            var log = EventLog()
+            var outcomes = [Result<IngestResult, any Error>]()
+            outcomes.reserveCapacity(batch.count)
+            for job in batch {
+                guard isolated else {
+                    outcomes.append(.success(try job.work(db, &log)))
+                    continue
+                }
+                var outcome: Result<IngestResult, any Error> = .failure(CancellationError())
+                do {
+                    try db.inSavepoint {
+                        var jobLog = log
+                        outcome = .success(try job.work(db, &jobLog))
+                        log = jobLog
+                        return .commit
+                    }
+                } catch {
+                    outcome = .failure(error)
+                }
+                outcomes.append(outcome)
+            }
+            return (outcomes, log)
+        }
+    }
+
     private func drain(onCommit: @escaping @Sendable (Int64) -> Void) {
         while true {
             let batch = state.withLock { s -> [Job] in
@@ -142,30 +171,18 @@ final class GroupCommitter: Sendable {
             }
             if batch.isEmpty { return }
             var outcomes = [Result<IngestResult, any Error>]()
-            outcomes.reserveCapacity(batch.count)
             var log = EventLog()
             do {
-                try writer.write { db in
-                    outcomes.removeAll(keepingCapacity: true)
-                    log = EventLog()
-                    for job in batch {
-                        var outcome: Result<IngestResult, any Error> = .failure(CancellationError())
-                        do {
-                            try db.inSavepoint {
-                                var jobLog = log
-                                outcome = .success(try job.work(db, &jobLog))
-                                log = jobLog
-                                return .commit
-                            }
-                        } catch {
-                            outcome = .failure(error)
-                        }
-                        outcomes.append(outcome)
-                    }
-                }
+                (outcomes, log) = try run(batch, isolated: false)
             } catch {
-                for job in batch { job.continuation.resume(throwing: error) }
-                continue
+                // Something in the batch failed and the whole transaction rolled back. Redo it with a
+                // savepoint per job, so a failure costs only its own message.
+                do {
+                    (outcomes, log) = try run(batch, isolated: true)
+                } catch {
+                    for job in batch { job.continuation.resume(throwing: error) }
+                    continue
+                }
             }
             if log.maxSeq > 0 { onCommit(log.maxSeq) }
             for (job, outcome) in zip(batch, outcomes) { job.continuation.resume(with: outcome) }
