@@ -38,6 +38,11 @@ extension JSONValue {
     // RFC 8259 §7: quote, backslash and control characters are escaped; everything else is literal UTF-8.
     private static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

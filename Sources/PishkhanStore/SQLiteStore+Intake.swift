@@ -76,15 +76,12 @@ struct Intake {
 
     func ingest(_ p: Prepared, channel: ChannelSettings, rules: PriorityRules, log: inout EventLog) throws -> IngestResult {
         let m = p.message
-        let identityKind = p.identityKind
-        let address = p.address
-        let files = p.files
         // 1. The idempotency key: the same (channel, external id) returns the first result.
-        if let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT m.id, m.ticket_id, t.customer_id FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.channel = ? AND m.external_id = ?"),
-            arguments: [m.channel, m.externalID])
-        {
-            return IngestResult(messageID: row[0], ticketID: row[1], customerID: row[2], duplicate: true, ticketCreated: false, customerCreated: false, threadedBy: nil)
+        if let dup = try Binder.first(db, "SELECT m.id, m.ticket_id, t.customer_id FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.channel = ? AND m.external_id = ?", {
+            $0.text(m.channel)
+            $0.text(m.externalID)
+        }, read: { ($0.int(0), $0.int(1), $0.int(2)) }) {
+            return IngestResult(messageID: dup.0, ticketID: dup.1, customerID: dup.2, duplicate: true, ticketCreated: false, customerCreated: false, threadedBy: nil)
         }
         let t = now.seconds
 
@@ -92,28 +89,44 @@ struct Intake {
         var customerCreated = false
         let customerID: Int64
         let tier: CustomerTier
-        if let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT c.id, c.tier, c.name FROM identities i JOIN customers c ON c.id = i.customer_id WHERE i.kind = ? AND i.value = ?"),
-            arguments: [identityKind.rawValue, address])
-        {
-            customerID = row[0]
-            tier = CustomerTier(rawValue: row[1]) ?? .standard
-            let name: String? = row[2]
-            if name == nil, let display = p.displayName {
-                try db.cachedStatement(sql: "UPDATE customers SET name = ?, search_name = ?, last_contact_at = ?, updated_at = ? WHERE id = ?")
-                    .execute(arguments: [display, p.foldedName, t, t, customerID])
+        if let found = try Binder.first(db, "SELECT c.id, c.tier, c.name IS NULL FROM identities i JOIN customers c ON c.id = i.customer_id WHERE i.kind = ? AND i.value = ?", {
+            $0.text(p.identityKind.rawValue)
+            $0.text(p.address)
+        }, read: { ($0.int(0), $0.text(1), $0.int(2) == 1) }) {
+            customerID = found.0
+            tier = found.1.flatMap(CustomerTier.init(rawValue:)) ?? .standard
+            if found.2, let display = p.displayName {
+                try Binder.execute(db, "UPDATE customers SET name = ?, search_name = ?, last_contact_at = ?, updated_at = ? WHERE id = ?") {
+                    $0.text(display)
+                    $0.text(p.foldedName)
+                    $0.double(t)
+                    $0.double(t)
+                    $0.int(customerID)
+                }
             } else {
-                try db.cachedStatement(sql: "UPDATE customers SET last_contact_at = ? WHERE id = ?").execute(arguments: [t, customerID])
+                try Binder.execute(db, "UPDATE customers SET last_contact_at = ? WHERE id = ?") {
+                    $0.double(t)
+                    $0.int(customerID)
+                }
             }
         } else {
-            try db.cachedStatement(sql: """
+            try Binder.execute(db, """
                 INSERT INTO customers (name, search_name, tier, first_seen_at, last_contact_at, created_at, updated_at)
                 VALUES (?, ?, 'standard', ?, ?, ?, ?)
-                """).execute(arguments: [p.displayName, p.foldedName, t, t, t, t])
+                """) {
+                $0.text(p.displayName)
+                $0.text(p.foldedName)
+                for _ in 0..<4 { $0.double(t) }
+            }
             customerID = db.lastInsertedRowID
             tier = .standard
-            try db.cachedStatement(sql: "INSERT INTO identities (customer_id, kind, value, channel, created_at) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [customerID, identityKind.rawValue, address, m.channel, t])
+            try Binder.execute(db, "INSERT INTO identities (customer_id, kind, value, channel, created_at) VALUES (?, ?, ?, ?, ?)") {
+                $0.int(customerID)
+                $0.text(p.identityKind.rawValue)
+                $0.text(p.address)
+                $0.text(m.channel)
+                $0.double(t)
+            }
             customerCreated = true
             try log.append(db, .customerCreated, ticket: nil, customer: customerID, at: now, data: ["customerID": .int(customerID)])
         }
@@ -133,13 +146,21 @@ struct Intake {
         case .append(let id, let rule):
             ticketID = id
             threadedBy = rule
-            let status = TicketStatus(rawValue: try String.fetchOne(db.cachedStatement(sql: "SELECT status FROM tickets WHERE id = ?"), arguments: [id]) ?? "open") ?? .open
+            let current = try Binder.first(db, "SELECT status FROM tickets WHERE id = ?", { $0.int(id) }, read: { $0.text(0) })
+            let status = current.flatMap { $0 }.flatMap(TicketStatus.init(rawValue:)) ?? .open
             let next = status.afterCustomerMessage
-            try db.cachedStatement(sql: """
+            try Binder.execute(db, """
                 UPDATE tickets SET status = ?, last_activity_at = ?, last_customer_message_at = ?, updated_at = ?,
                     message_count = message_count + 1, resolved_at = CASE WHEN ? THEN NULL ELSE resolved_at END
                 WHERE id = ?
-                """).execute(arguments: [next.rawValue, t, t, t, next != status, id])
+                """) {
+                $0.text(next.rawValue)
+                $0.double(t)
+                $0.double(t)
+                $0.double(t)
+                $0.bool(next != status)
+                $0.int(id)
+            }
             if next != status {
                 try log.append(db, .ticketUpdated, ticket: id, customer: customerID, at: now, data: [
                     "changes": .object(["status": .object(["from": .string(status.rawValue), "to": .string(next.rawValue)])]),
@@ -149,19 +170,28 @@ struct Intake {
         case .newTicket:
             let priority = rules.classify(keywordPriority: p.keywordPriority, tier: tier, channelKind: channel.kind, channelDefault: channel.defaultPriority)
             let assignee = try pickAssignee(channel.assignment)
-            let subject = p.subject
             let tags = channel.tags
-            try db.cachedStatement(sql: """
+            try Binder.execute(db, """
                 INSERT INTO tickets (subject, search_text, status, priority, channel, channel_kind, customer_id, assignee_id, tags,
                     last_customer_message_at, last_activity_at, message_count, created_at, updated_at)
                 VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
-                """).execute(arguments: [
-                    subject, p.foldedSubject, priority.rawValue, m.channel, channel.kind.rawValue, customerID, assignee,
-                    JSONText.encode(tags), t, t, t, t,
-                ])
+                """) {
+                $0.text(p.subject)
+                $0.text(p.foldedSubject)
+                $0.text(priority.rawValue)
+                $0.text(m.channel)
+                $0.text(channel.kind.rawValue)
+                $0.int(customerID)
+                $0.int(assignee)
+                $0.text(tags.isEmpty ? "[]" : JSONText.encode(tags))
+                for _ in 0..<4 { $0.double(t) }
+            }
             ticketID = db.lastInsertedRowID
             for tag in Set(tags) {
-                try db.cachedStatement(sql: "INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)").execute(arguments: [ticketID, tag])
+                try Binder.execute(db, "INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)") {
+                    $0.int(ticketID)
+                    $0.text(tag)
+                }
             }
             try log.append(db, .ticketCreated, ticket: ticketID, customer: customerID, at: now, data: [
                 "number": .int(ticketID), "status": .string("new"), "priority": .string(priority.rawValue),
@@ -171,18 +201,32 @@ struct Intake {
         }
 
         // 4. The message itself, its attachments, and the event.
-        try db.cachedStatement(sql: """
+        try Binder.execute(db, """
             INSERT INTO messages (ticket_id, kind, channel, external_id, message_id_header, conversation_id, customer_id,
                 subject, body_text, body_html, sent_at, created_at)
             VALUES (?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                ticketID, m.channel, m.externalID, m.threadHints.messageID, m.threadHints.conversationID, customerID,
-                m.subject, m.text, m.html, (m.sentAt ?? m.receivedAt)?.seconds, t,
-            ])
+            """) {
+            $0.int(ticketID)
+            $0.text(m.channel)
+            $0.text(m.externalID)
+            $0.text(m.threadHints.messageID)
+            $0.text(m.threadHints.conversationID)
+            $0.int(customerID)
+            $0.text(m.subject)
+            $0.text(m.text)
+            $0.text(m.html)
+            $0.double((m.sentAt ?? m.receivedAt)?.seconds)
+            $0.double(t)
+        }
         let messageID = db.lastInsertedRowID
-        for (a, hash) in files {
-            try db.cachedStatement(sql: "INSERT INTO attachments (message_id, name, content_type, size, sha256) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [messageID, a.name, a.contentType, a.content.count, hash])
+        for (a, hash) in p.files {
+            try Binder.execute(db, "INSERT INTO attachments (message_id, name, content_type, size, sha256) VALUES (?, ?, ?, ?, ?)") {
+                $0.int(messageID)
+                $0.text(a.name)
+                $0.text(a.contentType)
+                $0.int(Int64(a.content.count))
+                $0.text(hash)
+            }
         }
         try log.append(db, .messageAdded, ticket: ticketID, customer: customerID, at: now, data: [
             "messageID": .int(messageID), "kind": .string("inbound"), "channel": .string(m.channel),
@@ -204,18 +248,20 @@ struct Intake {
     func candidate(ticketID: Int64) throws -> Threading.Candidate? {
         var id = ticketID
         for _ in 0..<16 {
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT customer_id, status, merged_into FROM tickets WHERE id = ?"), arguments: [id]) else {
+            let current = id
+            guard let row = try Binder.first(db, "SELECT customer_id, status, merged_into FROM tickets WHERE id = ?", { $0.int(current) },
+                                             read: { ($0.int(0), $0.text(1), $0.optionalInt(2)) }) else {
                 return nil
             }
-            if let next: Int64 = row[2] { id = next; continue }
-            return Threading.Candidate(ticketID: id, customerID: row[0], status: TicketStatus(rawValue: row[1]) ?? .open)
+            if let next = row.2 { id = next; continue }
+            return Threading.Candidate(ticketID: id, customerID: row.0, status: row.1.flatMap(TicketStatus.init(rawValue:)) ?? .open)
         }
         return nil
     }
 
     private func candidateByHeaders(_ ids: [String]) throws -> Threading.Candidate? {
         for header in ids.prefix(50) {
-            if let t = try Int64.fetchOne(db.cachedStatement(sql: "SELECT ticket_id FROM messages WHERE message_id_header = ? ORDER BY id DESC LIMIT 1"), arguments: [header]) {
+            if let t = try Binder.first(db, "SELECT ticket_id FROM messages WHERE message_id_header = ? ORDER BY id DESC LIMIT 1", { $0.text(header) }, read: { $0.int(0) }) {
                 return try candidate(ticketID: t)
             }
         }
@@ -223,24 +269,26 @@ struct Intake {
     }
 
     private func candidateByConversation(channel: String, _ conversation: String) throws -> Threading.Candidate? {
-        guard let t = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT ticket_id FROM messages WHERE channel = ? AND conversation_id = ? ORDER BY id DESC LIMIT 1"),
-            arguments: [channel, conversation])
-        else { return nil }
+        guard let t = try Binder.first(db, "SELECT ticket_id FROM messages WHERE channel = ? AND conversation_id = ? ORDER BY id DESC LIMIT 1", {
+            $0.text(channel)
+            $0.text(conversation)
+        }, read: { $0.int(0) }) else { return nil }
         return try candidate(ticketID: t)
     }
 
     private func candidateByRecency(customerID: Int64, channel: String, since: Double) throws -> Threading.Candidate? {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT id, status FROM tickets
-                WHERE customer_id = ? AND channel = ? AND status IN ('new', 'open', 'pending') AND last_activity_at >= ?
-                  AND merged_into IS NULL
-                ORDER BY last_activity_at DESC LIMIT 1
-                """),
-            arguments: [customerID, channel, since])
+        guard let row = try Binder.first(db, """
+            SELECT id, status FROM tickets
+            WHERE customer_id = ? AND channel = ? AND status IN ('new', 'open', 'pending') AND last_activity_at >= ?
+              AND merged_into IS NULL
+            ORDER BY last_activity_at DESC LIMIT 1
+            """, {
+                $0.int(customerID)
+                $0.text(channel)
+                $0.double(since)
+            }, read: { ($0.int(0), $0.text(1)) })
         else { return nil }
-        return Threading.Candidate(ticketID: row[0], customerID: customerID, status: TicketStatus(rawValue: row[1]) ?? .open)
+        return Threading.Candidate(ticketID: row.0, customerID: customerID, status: row.1.flatMap(TicketStatus.init(rawValue:)) ?? .open)
     }
 
     private func pickAssignee(_ rule: AssignmentRule) throws -> Int64? {

@@ -92,8 +92,13 @@ struct EventLog {
     var maxSeq: Int64 = 0
 
     mutating func append(_ db: Database, _ type: EventType, ticket: Int64?, customer: Int64?, at: Date, data: [String: JSONValue]) throws {
-        try db.cachedStatement(sql: "INSERT INTO events (type, version, ticket_id, customer_id, data, occurred_at) VALUES (?, 1, ?, ?, ?, ?)")
-            .execute(arguments: [type.rawValue, ticket, customer, JSONValue.object(data).jsonText, at.timeIntervalSince1970])
+        try Binder.execute(db, "INSERT INTO events (type, version, ticket_id, customer_id, data, occurred_at) VALUES (?, 1, ?, ?, ?, ?)") {
+            $0.text(type.rawValue)
+            $0.int(ticket)
+            $0.int(customer)
+            $0.text(JSONValue.object(data).jsonText)
+            $0.double(at.timeIntervalSince1970)
+        }
         maxSeq = max(maxSeq, db.lastInsertedRowID)
     }
 }
@@ -220,6 +225,11 @@ struct AttachmentFiles: Sendable {
 }
 
 enum JSONText {
+    /// A list of strings (tags, groups) as JSON, without a JSONEncoder.
+    static func encode(_ strings: [String]) -> String {
+        JSONValue.array(strings.map(JSONValue.string)).jsonText
+    }
+
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
