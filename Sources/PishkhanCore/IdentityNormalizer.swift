@@ -20,7 +20,7 @@ public struct IdentityNormalizer: Sendable {
 
     /// Trimmed and lower-cased; must look like `local@domain`.
     public static func email(_ raw: String) throws -> String {
-        var s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        var s = raw.trimmed
         if s.hasPrefix("<") && s.hasSuffix(">") { s = String(s.dropFirst().dropLast()) }
         s = s.lowercased()
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
@@ -35,7 +35,7 @@ public struct IdentityNormalizer: Sendable {
     /// E.164: `+` and 8–15 digits. Persian and Arabic-Indic digits become ASCII, separators go,
     /// `00` becomes `+`, and a national number with a trunk `0` (Iranian `09xx`) gets the default code.
     public func phone(_ raw: String) throws -> String {
-        let folded = TextFolding.asciiDigits(raw.trimmingCharacters(in: .whitespacesAndNewlines))
+        let folded = TextFolding.asciiDigits(raw.trimmed)
         var digits = ""
         var plus = false
         for (i, ch) in folded.enumerated() {
@@ -66,7 +66,7 @@ public struct IdentityNormalizer: Sendable {
     }
 
     static func opaque(_ raw: String, field: String) throws -> String {
-        let s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let s = raw.trimmed
         guard !s.isEmpty, s.utf8.count <= 256 else {
             throw ValidationError(field: "sender.address", reason: "must be 1–256 bytes for \(field) identities")
         }

@@ -108,7 +108,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
 
     /// Checks what a store cannot repair later. Throws `ValidationError` naming the field.
     public func validate() throws {
-        if channel.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError(field: "channel", reason: "must not be empty") }
+        if channel.trimmed.isEmpty { throw ValidationError(field: "channel", reason: "must not be empty") }
         if externalID.isEmpty { throw ValidationError(field: "externalID", reason: "must not be empty") }
         if externalID.utf8.count > 512 { throw ValidationError(field: "externalID", reason: "must be at most 512 bytes") }
         if text.isEmpty && (html ?? "").isEmpty && attachments.isEmpty {

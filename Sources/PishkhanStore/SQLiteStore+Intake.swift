@@ -64,7 +64,7 @@ struct Intake {
             self.address = address
             self.files = files
             self.keywordPriority = keywordPriority
-            if let n = message.sender.displayName?.trimmingCharacters(in: .whitespacesAndNewlines), !n.isEmpty {
+            if let n = message.sender.displayName?.trimmed, !n.isEmpty {
                 displayName = String(n.prefix(200))
                 foldedName = TextFolding.fold(displayName!)
             }
@@ -237,9 +237,9 @@ struct Intake {
     }
 
     static func subject(for m: InboundMessage) -> String {
-        if let s = m.subject?.trimmingCharacters(in: .whitespacesAndNewlines), !s.isEmpty { return String(s.prefix(250)) }
+        if let s = m.subject?.trimmed, !s.isEmpty { return String(s.prefix(250)) }
         let firstLine = m.text.split(whereSeparator: \.isNewline).first.map(String.init)?
-            .trimmingCharacters(in: .whitespaces) ?? ""
+            .trimmed ?? ""
         if firstLine.isEmpty { return "(no subject)" }
         return firstLine.count > 80 ? String(firstLine.prefix(80)) + "…" : firstLine
     }

@@ -1,4 +1,4 @@
-import PishkhanCore
+@testable import PishkhanCore
 import Testing
 
 @Suite struct IdentityNormalizerTests {
@@ -54,5 +54,35 @@ import Testing
     @Test func digitsBecomeASCIIAndLatinIsCaseFolded() {
         #expect(TextFolding.fold("سفارش ۱۲۳ ORDER ٤٥") == "سفارش 123 order 45")
         #expect(TextFolding.asciiDigits("۰۹۱۲") == "0912")
+    }
+}
+
+@Suite struct FoldingFastPathTests {
+    /// The one-pass path must agree with full NFKC wherever it is taken.
+    @Test("Fast path equals the NFKC path", arguments: [
+        "Where is my ORDER #42?", "سلام، سفارش ۱۲۳ من کجاست؟", "علي كريمي", "می‌خواهم", "فـــوری", "مُحَمَّد", "Mixed فارسی and English ١٢٣",
+        "\u{200F}rtl mark", "tab\tand\nnewline",
+    ])
+    func fastPathMatchesNFKC(text: String) throws {
+        let fast = try #require(TextFolding.foldWithoutNormalizing(text))
+        let slow = String(String.UnicodeScalarView(text.precomposedStringWithCompatibilityMapping.lowercased().unicodeScalars))
+        #expect(fast == TextFolding.fold(slow))
+    }
+
+    @Test("Text that NFKC may change takes the slow path", arguments: ["ﻋﻠﻰ", "ﬁle", "\u{0627}\u{0653}", "Ａｌｉ", "café"])
+    func normalizingTextIsNotFastPathed(text: String) {
+        #expect(TextFolding.foldWithoutNormalizing(text) == nil)
+    }
+
+    @Test func presentationFormsAndFullWidthFoldLikeTheirLetters() {
+        #expect(TextFolding.fold("ﻋﻠﻰ") == TextFolding.fold("علی"))
+        #expect(TextFolding.fold("Ａｌｉ") == "ali")
+        #expect(TextFolding.fold("\u{0627}\u{0653}") == TextFolding.fold("\u{0622}"))
+    }
+
+    @Test func trimmedIsNativeTrim() {
+        #expect("  سلام \n".trimmed == "سلام")
+        #expect(" \t ".trimmed == "")
+        #expect("a".trimmed == "a")
     }
 }
