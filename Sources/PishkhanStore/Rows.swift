@@ -11,27 +11,29 @@ enum Rows {
         t.created_at, t.updated_at, t.resolved_at, t.closed_at, c.name AS customer_name
         """
 
+    /// By position in `ticketColumns`: name lookups are case-insensitive scans and showed up in profiles
+    /// of the queue.
     static func ticket(_ row: Row) -> Ticket {
-        let id: Int64 = row["id"]
-        let dueSort: Double = row["due_sort"]
+        let id: Int64 = row[0]
+        let dueSort: Double = row[13]
         return Ticket(
-            id: id, number: id, subject: row["subject"],
-            status: TicketStatus(rawValue: row["status"]) ?? .open,
-            priority: Priority(rawValue: row["priority"]) ?? .normal,
-            channel: row["channel"], channelKind: ChannelKind(rawValue: row["channel_kind"]) ?? .email,
-            customerID: row["customer_id"], customerName: row["customer_name"], assigneeID: row["assignee_id"],
-            tags: JSONText.decode([String].self, row["tags"], default: []),
-            slaPolicy: row["sla_policy"],
-            firstResponseDueAt: (row["first_response_due_at"] as Double?).date,
-            nextResponseDueAt: (row["next_response_due_at"] as Double?).date,
-            resolutionDueAt: (row["resolution_due_at"] as Double?).date,
+            id: id, number: id, subject: row[1],
+            status: TicketStatus(rawValue: row[2]) ?? .open,
+            priority: Priority(rawValue: row[3]) ?? .normal,
+            channel: row[4], channelKind: ChannelKind(rawValue: row[5]) ?? .email,
+            customerID: row[6], customerName: row[23], assigneeID: row[7],
+            tags: row[8] == "[]" ? [] : JSONText.decode([String].self, row[8], default: []),
+            slaPolicy: row[9],
+            firstResponseDueAt: (row[10] as Double?).date,
+            nextResponseDueAt: (row[11] as Double?).date,
+            resolutionDueAt: (row[12] as Double?).date,
             dueAt: dueSort >= TicketSQL.noDue ? nil : dueSort.date,
-            firstRespondedAt: (row["first_responded_at"] as Double?).date,
-            lastCustomerMessageAt: (row["last_customer_message_at"] as Double?).date,
-            lastActivityAt: (row["last_activity_at"] as Double).date,
-            messageCount: row["message_count"], mergedInto: row["merged_into"],
-            createdAt: (row["created_at"] as Double).date, updatedAt: (row["updated_at"] as Double).date,
-            resolvedAt: (row["resolved_at"] as Double?).date, closedAt: (row["closed_at"] as Double?).date)
+            firstRespondedAt: (row[14] as Double?).date,
+            lastCustomerMessageAt: (row[15] as Double?).date,
+            lastActivityAt: (row[16] as Double).date,
+            messageCount: row[17], mergedInto: row[18],
+            createdAt: (row[19] as Double).date, updatedAt: (row[20] as Double).date,
+            resolvedAt: (row[21] as Double?).date, closedAt: (row[22] as Double?).date)
     }
 
     static func message(_ row: Row, attachments: [AttachmentInfo]) -> Message {
