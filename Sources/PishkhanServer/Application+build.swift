@@ -46,7 +46,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContex
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
     }
 
-    let api = router.group("api/v1").add(middleware: AuthMiddleware(store: deps.store))
+    let api = router.group("api/v1").add(middleware: AuthMiddleware(store: deps.store, tokens: TokenCache()))
     APIRoutes(store: deps.store, channels: deps.channels, rules: deps.rules, metrics: deps.metrics).register(on: api)
     return router
 }

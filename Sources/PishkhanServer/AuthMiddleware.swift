@@ -6,9 +6,10 @@ import PishkhanStore
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = PishkhanRequestContext
     let store: any Store
+    let tokens: TokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token = Self.bearerToken(request), let agent = try await store.agent(bearerToken: token) else {
+        guard let token = Self.bearerToken(request), let agent = try await tokens.agent(for: token, store: store) else {
             throw Problem.unauthorized()
         }
         var context = context
