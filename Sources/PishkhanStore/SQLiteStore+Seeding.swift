@@ -14,5 +14,7 @@ extension SQLiteStore {
                 WHERE id % ? = 0
                 """, arguments: [Int(spreadDueOver), Int(spreadDueOver), every])
         }
+        // Fold the seeding's large WAL into the database file, as a running system's checkpoints would.
+        try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 }
