@@ -56,7 +56,7 @@ public final class SQLiteStore: Store {
         self.normalizer = normalizer
         self.clock = clock
         self.logger = logger
-        self.committer = GroupCommitter(writer: writer)
+        self.committer = GroupCommitter(writer: writer, logger: logger)
         try Migrations.migrator.migrate(writer)
         let latest = try writer.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0 }
         events.publish(latest)
@@ -117,11 +117,13 @@ final class GroupCommitter: Sendable {
     }
     private let state = Mutex(State())
     private let writer: any DatabaseWriter
+    private let logger: Logger
     private let thread = DispatchQueue(label: "pishkhan.ingest")
     static let maxBatch = 1024
 
-    init(writer: any DatabaseWriter) {
+    init(writer: any DatabaseWriter, logger: Logger) {
         self.writer = writer
+        self.logger = logger
     }
 
     func submit(_ work: @escaping Work, onCommit: @escaping @Sendable (Int64) -> Void) async throws -> IngestResult {
@@ -182,9 +184,11 @@ final class GroupCommitter: Sendable {
             } catch {
                 // Something in the batch failed and the whole transaction rolled back. Redo it with a
                 // savepoint per job, so a failure costs only its own message.
+                logger.notice("ingest batch failed; retrying each message on its own", metadata: ["size": "\(batch.count)", "error": "\(error)"])
                 do {
                     (outcomes, log) = try run(batch, isolated: true)
                 } catch {
+                    logger.error("ingest batch could not be committed", metadata: ["size": "\(batch.count)", "error": "\(error)"])
                     for job in batch { job.continuation.resume(throwing: error) }
                     continue
                 }
