@@ -32,10 +32,9 @@ extension SQLiteStore {
             message: message, identityKind: kind, address: address, files: stored,
             keywordPriority: rules.keywordPriority(subject: message.subject, text: message.text))
         let now = clock()
-        let events = self.events
-        return try await committer.submit({ db, log in
+        return try await committer.submit { db, log in
             try Intake(db: db, now: now).ingest(prepared, channel: channel, rules: rules, log: &log)
-        }, onCommit: { seq in events.publish(seq) })
+        }
     }
 }
 

@@ -15,7 +15,7 @@ public final class SQLiteStore: Store {
     let normalizer: IdentityNormalizer
     let clock: @Sendable () -> Date
     let logger: Logger
-    public let events = EventHub()
+    public let events: EventHub
     let committer: GroupCommitter
 
     /// Opens (creating if needed) the database file and runs pending migrations.
@@ -56,7 +56,9 @@ public final class SQLiteStore: Store {
         self.normalizer = normalizer
         self.clock = clock
         self.logger = logger
-        self.committer = GroupCommitter(writer: writer, logger: logger)
+        let hub = EventHub()
+        self.events = hub
+        self.committer = GroupCommitter(writer: writer, logger: logger, onCommit: { seq in hub.publish(seq) })
         try Migrations.migrator.migrate(writer)
         let latest = try writer.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0 }
         events.publish(latest)
@@ -118,15 +120,18 @@ final class GroupCommitter: Sendable {
     private let state = Mutex(State())
     private let writer: any DatabaseWriter
     private let logger: Logger
+    /// Told the highest event sequence number of each committed batch.
+    private let onCommit: @Sendable (Int64) -> Void
     private let thread = DispatchQueue(label: "pishkhan.ingest")
     static let maxBatch = 1024
 
-    init(writer: any DatabaseWriter, logger: Logger) {
+    init(writer: any DatabaseWriter, logger: Logger, onCommit: @escaping @Sendable (Int64) -> Void) {
         self.writer = writer
         self.logger = logger
+        self.onCommit = onCommit
     }
 
-    func submit(_ work: @escaping Work, onCommit: @escaping @Sendable (Int64) -> Void) async throws -> IngestResult {
+    func submit(_ work: @escaping Work) async throws -> IngestResult {
         try await withCheckedThrowingContinuation { continuation in
             let start = state.withLock { s -> Bool in
                 s.queue.append(Job(work: work, continuation: continuation))
@@ -134,7 +139,7 @@ final class GroupCommitter: Sendable {
                 s.draining = true
                 return true
             }
-            if start { thread.async { self.drain(onCommit: onCommit) } }
+            if start { thread.async { self.drain() } }
         }
     }
 
@@ -167,7 +172,7 @@ final class GroupCommitter: Sendable {
         }
     }
 
-    private func drain(onCommit: @escaping @Sendable (Int64) -> Void) {
+    private func drain() {
         while true {
             let batch = state.withLock { s -> [Job] in
                 let n = min(s.queue.count, Self.maxBatch)
