@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "PishkhanServer",
             dependencies: [
-                "PishkhanCore", "PishkhanStore", "PishkhanChannels", "PishkhanKnowledge",
+                "PishkhanCore", "PishkhanStore", "PishkhanChannels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "pishkhan",
             dependencies: [
-                "PishkhanServer", "PishkhanStore", "PishkhanCore",
+                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanKnowledge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -113,15 +113,6 @@ struct APIRoutes: Sendable {
         var sla: SLAView
     }
 
-    struct CustomerSummary: Codable, Sendable {
-        var id: Int64
-        var name: String?
-        var tier: CustomerTier
-        var tags: [String]
-        var identities: [Identity]
-        var openTickets: Int
-    }
-
     /// Due times as stored on the ticket; the SLA engine sets them.
     struct SLAView: Codable, Sendable {
         var policy: String?
@@ -137,11 +128,8 @@ struct APIRoutes: Sendable {
         let id = try context.parameters.id()
         let ticket = try await store.ticket(id: id)
         let messages = try await store.messages(ticketID: id)
-        let profile = try await store.customerProfile(id: ticket.customerID, timelineLimit: 1, timelineCursor: nil)
-        let c = profile.customer
         return TicketDetail(
-            ticket: ticket, messages: messages,
-            customer: CustomerSummary(id: c.id, name: c.name, tier: c.tier, tags: c.tags, identities: profile.identities, openTickets: profile.openTickets),
+            ticket: ticket, messages: messages, customer: try await store.customerSummary(id: ticket.customerID),
             sla: SLAView(policy: ticket.slaPolicy, firstResponseDueAt: ticket.firstResponseDueAt, firstRespondedAt: ticket.firstRespondedAt,
                          nextResponseDueAt: ticket.nextResponseDueAt, resolutionDueAt: ticket.resolutionDueAt, dueAt: ticket.dueAt))
     }

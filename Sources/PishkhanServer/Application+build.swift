@@ -4,21 +4,18 @@ import HummingbirdWebSocket
 import Logging
 import PishkhanChannels
 import PishkhanCore
-import PishkhanKnowledge
 import PishkhanStore
 
 /// What the application is made of; built once by the executable (or a test) and passed in.
 public struct AppDependencies: Sendable {
     public var store: any Store
     public var channels: ChannelDirectory
-    public var articles: [Article]
     public var rules: PriorityRules
     public var metrics: ServerMetrics
 
-    public init(store: any Store, channels: ChannelDirectory, articles: [Article] = [], rules: PriorityRules = .standard, metrics: ServerMetrics = ServerMetrics()) {
+    public init(store: any Store, channels: ChannelDirectory, rules: PriorityRules = .standard, metrics: ServerMetrics = ServerMetrics()) {
         self.store = store
         self.channels = channels
-        self.articles = articles
         self.rules = rules
         self.metrics = metrics
     }

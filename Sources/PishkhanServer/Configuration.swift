@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import PishkhanCore
 
 /// Everything the server needs, parsed once by the executable and passed down.
@@ -13,13 +12,12 @@ public struct ServerConfiguration: Sendable {
     public var knowledgeBaseDirectory: URL
     public var priorityRules: PriorityRules
     public var defaultCountryCode: String
-    public var logLevel: Logger.Level
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL = URL(fileURLWithPath: "data"),
         databasePath: String? = nil, channelsDirectory: URL = URL(fileURLWithPath: "Channels"),
         knowledgeBaseDirectory: URL = URL(fileURLWithPath: "KnowledgeBase"), priorityRules: PriorityRules = .standard,
-        defaultCountryCode: String = "98", logLevel: Logger.Level = .info
+        defaultCountryCode: String = "98"
     ) {
         self.host = host
         self.port = port
@@ -29,7 +27,6 @@ public struct ServerConfiguration: Sendable {
         self.knowledgeBaseDirectory = knowledgeBaseDirectory
         self.priorityRules = priorityRules
         self.defaultCountryCode = defaultCountryCode
-        self.logLevel = logLevel
     }
 
     /// Reads `PISHKHAN_DATABASE_URL` (`sqlite:///absolute/path` or `sqlite://relative/path`).

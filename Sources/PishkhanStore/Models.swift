@@ -217,6 +217,16 @@ public struct TimelineEntry: Codable, Sendable, Equatable {
     public var data: [String: JSONValue]?
 }
 
+/// Who a ticket is for, at a glance: what the ticket view shows beside the conversation.
+public struct CustomerSummary: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var name: String?
+    public var tier: CustomerTier
+    public var tags: [String]
+    public var identities: [Identity]
+    public var openTickets: Int
+}
+
 /// The customer 360 view.
 public struct CustomerProfile: Codable, Sendable {
     public var customer: Customer

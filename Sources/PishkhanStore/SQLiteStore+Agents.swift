@@ -61,9 +61,7 @@ public enum AgentToken {
     public static func generate() -> String {
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let b64 = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return "pk_" + b64
+        return "pk_" + Data(bytes).base64URLEncoded
     }
 
     static func isWellFormed(_ token: String) -> Bool {

@@ -64,6 +64,18 @@ extension SQLiteStore {
         }
     }
 
+    public func customerSummary(id: Int64) async throws -> CustomerSummary {
+        try await read { db in
+            let c = try Self.fetchCustomer(db, id)
+            return CustomerSummary(
+                id: c.id, name: c.name, tier: c.tier, tags: c.tags,
+                identities: try Row.fetchAll(db, sql: "SELECT * FROM identities WHERE customer_id = ? ORDER BY id", arguments: [id]).map(Rows.identity),
+                openTickets: try Int.fetchOne(db, sql: """
+                    SELECT COUNT(*) FROM tickets WHERE customer_id = ? AND status IN ('new', 'open', 'pending') AND merged_into IS NULL
+                    """, arguments: [id]) ?? 0)
+        }
+    }
+
     /// Messages, notes, outside events, merges and ticket lifecycle, newest first. The cursor is (time, ordinal),
     /// where the ordinal orders entries of the same instant deterministically.
     static func timeline(_ db: Database, customerID: Int64, limit: Int, before: (Double, Int64)?) throws -> Page<TimelineEntry> {

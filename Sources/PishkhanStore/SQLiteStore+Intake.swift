@@ -4,17 +4,13 @@ import PishkhanCore
 
 extension SQLiteStore {
     public func ingest(_ message: InboundMessage, channel: ChannelSettings, rules: PriorityRules) async throws -> IngestResult {
-        do {
-            try message.validate()
-        } catch let error as ValidationError {
-            throw StoreError.invalid(error)
-        }
-        guard message.channel == channel.id, message.channelKind == channel.kind else {
-            throw StoreError.invalid(ValidationError(field: "channel", reason: "\(message.channel) is not a \(message.channelKind.rawValue) channel"))
-        }
         let kind = message.sender.kind ?? message.channelKind.identityKind
         let address: String
         do {
+            try message.validate()
+            guard message.channel == channel.id, message.channelKind == channel.kind else {
+                throw ValidationError(field: "channel", reason: "\(message.channel) is not a \(message.channelKind.rawValue) channel")
+            }
             address = try normalizer.normalize(kind: kind, message.sender.address)
         } catch let error as ValidationError {
             throw StoreError.invalid(error)

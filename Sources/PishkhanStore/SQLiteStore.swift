@@ -7,8 +7,8 @@ import PishkhanCore
 import Synchronization
 
 /// The embedded store: SQLite through GRDB, WAL, `synchronous=FULL` so an acknowledged write survives
-/// a power cut, not just a crash. Ingests are group-committed: concurrent ingests share one transaction
-/// (each in its own savepoint), and every caller is answered only after that transaction committed.
+/// a power cut, not just a crash. Ingests are group-committed: concurrent ingests share one transaction,
+/// and every caller is answered only after that transaction committed.
 public final class SQLiteStore: Store {
     let writer: any DatabaseWriter
     let attachments: AttachmentFiles?
@@ -260,8 +260,7 @@ enum JSONText {
 enum Cursor {
     /// base64url, so a cursor travels in a query string unescaped.
     static func make(_ sort: Double, _ id: Int64) -> String {
-        Data("\(sort):\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Data("\(sort):\(id)".utf8).base64URLEncoded
     }
 
     static func parse(_ s: String?) throws -> (Double, Int64)? {
@@ -276,6 +275,14 @@ enum Cursor {
             throw StoreError.invalid(ValidationError(field: "cursor", reason: "is not a cursor this server issued"))
         }
         return (sort, id)
+    }
+}
+
+extension Data {
+    /// RFC 4648 §5 base64url without padding: safe in URLs and headers as it is.
+    var base64URLEncoded: String {
+        base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }
 

@@ -33,6 +33,8 @@ public protocol Store: Sendable {
     // MARK: Customers
     func customers(search: String?, limit: Int, cursor: String?) async throws -> Page<Customer>
     func customerProfile(id: Int64, timelineLimit: Int, timelineCursor: String?) async throws -> CustomerProfile
+    /// Profile, identities and open-ticket count only: no tickets list, no timeline.
+    func customerSummary(id: Int64) async throws -> CustomerSummary
     func updateCustomer(id: Int64, _ patch: CustomerPatch, actor: Int64?) async throws -> Customer
     func mergeCustomer(id source: Int64, into target: Int64, actor: Int64?) async throws -> CustomerMerge
     func undoCustomerMerge(customerID: Int64, mergeID: Int64, actor: Int64?) async throws -> CustomerMerge

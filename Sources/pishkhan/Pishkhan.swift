@@ -83,7 +83,7 @@ struct Serve: AsyncParsableCommand {
                 PISHKHAN_ADMIN_TOKEN=\(token)\n
                 """.utf8))
         }
-        let deps = AppDependencies(store: store, channels: channelDirectory, articles: articles, rules: config.priorityRules)
+        let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules)
         let app = buildApplication(deps, host: config.host, port: config.port, logger: logger)
         try await app.runService()
     }
