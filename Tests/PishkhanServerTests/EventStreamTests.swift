@@ -59,6 +59,13 @@ import Testing
                     try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws/events\(query)", logger: Logger(label: "ws")) { _, _, _ in }
                 }
             }
+            // The same URL with an agent's token connects: the refusals above are about the token.
+            let connected = Mutex(false)
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws/events?token=\(app.tokens[.agent]!)", logger: Logger(label: "ws")) { _, outbound, _ in
+                connected.withLock { $0 = true }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            #expect(connected.withLock { $0 })
         }
     }
 }

@@ -30,6 +30,7 @@ import Yams
         try await app.run { c in
             let r = try await c.call(.get, "/openapi.yaml", as: nil)
             #expect(r.status == .ok && r.text.hasPrefix("openapi: 3.1.0"))
+            #expect(r.text.contains("/api/v1/tickets/{id}/replies") && r.headers[.contentType] == "application/yaml")
             #expect(try await c.call(.get, "/healthz", as: nil).status == .ok)
         }
     }

@@ -147,6 +147,8 @@ import Testing
         #expect(merged.customer.tier == .vip && merged.customer.tags == ["wholesale"])
         #expect(merged.timeline.items.contains { $0.kind == .event && $0.title == "Order 1001" })
         #expect(merged.timeline.items.first?.eventType == "customer.merged")
+        let summary = try await store.customerSummary(id: e.customerID)
+        #expect(summary.openTickets == 2 && summary.identities.count == 2 && summary.tier == .vip)
         // A new SMS from the merged phone lands on the surviving customer.
         let later = try await store.ingest(Fixture.sms("s2"), channel: Fixture.sms, rules: Fixture.rules)
         #expect(later.customerID == e.customerID)
