@@ -13,6 +13,10 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case customerUnmerged = "customer.unmerged"
     case customerErased = "customer.erased"
     case customerEvent = "customer.event"
+    /// An SLA clock passed its warning threshold.
+    case slaWarning = "sla.warning"
+    /// An SLA clock passed its target; `data.actions` lists the breach actions applied.
+    case slaBreached = "sla.breached"
 }
 
 public struct Event: Codable, Sendable, Equatable {

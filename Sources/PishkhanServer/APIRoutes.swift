@@ -113,14 +113,11 @@ struct APIRoutes: Sendable {
         var sla: SLAView
     }
 
-    /// Due times as stored on the ticket; the SLA engine sets them.
+    /// The ticket's SLA clocks as they stand now; `GET /tickets/{id}/sla` adds their history.
     struct SLAView: Codable, Sendable {
         var policy: String?
-        var firstResponseDueAt: Date?
-        var firstRespondedAt: Date?
-        var nextResponseDueAt: Date?
-        var resolutionDueAt: Date?
         var dueAt: Date?
+        var clocks: [SLAClockView]
     }
 
     @Sendable func getTicket(_ request: Request, context: PishkhanRequestContext) async throws -> TicketDetail {
@@ -130,8 +127,7 @@ struct APIRoutes: Sendable {
         let messages = try await store.messages(ticketID: id)
         return TicketDetail(
             ticket: ticket, messages: messages, customer: try await store.customerSummary(id: ticket.customerID),
-            sla: SLAView(policy: ticket.slaPolicy, firstResponseDueAt: ticket.firstResponseDueAt, firstRespondedAt: ticket.firstRespondedAt,
-                         nextResponseDueAt: ticket.nextResponseDueAt, resolutionDueAt: ticket.resolutionDueAt, dueAt: ticket.dueAt))
+            sla: SLAView(policy: ticket.slaPolicy, dueAt: ticket.dueAt, clocks: try await store.slaClocks(ticketID: id)))
     }
 
     struct TicketPatchBody: Decodable {

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import PishkhanCore
 
@@ -23,6 +24,13 @@ struct Query {
         guard let s = string(name) else { return nil }
         guard let n = Int64(s) else { throw Problem.invalid(name, "must be an integer") }
         return n
+    }
+
+    /// An ISO 8601 date-time: `2026-11-01T00:00:00Z`.
+    func date(_ name: String) throws -> Date? {
+        guard let s = string(name) else { return nil }
+        guard let d = ISO8601.parse(s) else { throw Problem.invalid(name, "'\(s)' is not an ISO 8601 date-time such as 2026-11-01T00:00:00Z") }
+        return d
     }
 
     /// Comma-separated enum values: `status=open,pending`.

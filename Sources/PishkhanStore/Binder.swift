@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -56,6 +57,20 @@ struct Binder {
         }
     }
 
+    /// Runs a query and hands every row to `read`.
+    static func each(_ db: Database, _ sql: String, _ bind: (inout Binder) -> Void, read: (Columns) throws -> Void) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        let handle = try prepare(statement, bind)
+        defer { sqlite3_reset(handle) }
+        while true {
+            switch sqlite3_step(handle) {
+            case SQLITE_ROW: try read(Columns(statement: handle))
+            case SQLITE_DONE: return
+            case let code: throw error(db, code, sql)
+            }
+        }
+    }
+
     private static func prepare(_ statement: Statement, _ bind: (inout Binder) -> Void) throws -> OpaquePointer {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
@@ -74,6 +89,12 @@ struct Binder {
         let statement: OpaquePointer
         func int(_ i: Int32) -> Int64 { sqlite3_column_int64(statement, i) }
         func optionalInt(_ i: Int32) -> Int64? { sqlite3_column_type(statement, i) == SQLITE_NULL ? nil : sqlite3_column_int64(statement, i) }
+        func double(_ i: Int32) -> Double { sqlite3_column_double(statement, i) }
+        func date(_ i: Int32) -> Date? {
+            sqlite3_column_type(statement, i) == SQLITE_NULL ? nil : Date(timeIntervalSince1970: sqlite3_column_double(statement, i))
+        }
+        /// The first byte of a text column, for decoding short enum codes without building a String.
+        func firstByte(_ i: Int32) -> UInt8? { sqlite3_column_text(statement, i)?.pointee }
         func text(_ i: Int32) -> String? {
             guard let p = sqlite3_column_text(statement, i) else { return nil }
             return String(cString: p)

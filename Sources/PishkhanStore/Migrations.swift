@@ -174,6 +174,77 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("2026-11-24-sla") { db in
+            try db.execute(sql: """
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE sla_calendars (
+                    id TEXT PRIMARY KEY,
+                    position INTEGER NOT NULL,
+                    definition TEXT NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE sla_policies (
+                    id TEXT PRIMARY KEY,
+                    position INTEGER NOT NULL,
+                    definition TEXT NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE sla_clocks (
+                    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+                    metric TEXT NOT NULL,
+                    policy_id TEXT NOT NULL,
+                    calendar_id TEXT NOT NULL,
+                    target REAL NOT NULL,
+                    warn_fraction REAL NOT NULL,
+                    status TEXT NOT NULL,
+                    cycle INTEGER NOT NULL,
+                    started_at REAL NOT NULL,
+                    elapsed_before REAL NOT NULL,
+                    running_since REAL,
+                    due_at REAL,
+                    warn_at REAL,
+                    warned_at REAL,
+                    breached_at REAL,
+                    ended_at REAL,
+                    next_fire_at REAL,
+                    next_fire_kind TEXT,
+                    PRIMARY KEY (ticket_id, metric)
+                ) WITHOUT ROWID;
+                CREATE INDEX sla_clocks_schedule ON sla_clocks(next_fire_at, ticket_id, metric, next_fire_kind, cycle, due_at)
+                    WHERE next_fire_at IS NOT NULL;
+                CREATE TABLE sla_clock_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ticket_id INTEGER NOT NULL,
+                    metric TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    cause TEXT NOT NULL,
+                    cycle INTEGER NOT NULL,
+                    policy_id TEXT NOT NULL,
+                    due_at REAL,
+                    elapsed REAL NOT NULL,
+                    at REAL NOT NULL
+                );
+                CREATE INDEX sla_clock_events_ticket ON sla_clock_events(ticket_id, id);
+                CREATE TABLE sla_alerts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ticket_id INTEGER NOT NULL,
+                    metric TEXT NOT NULL,
+                    cycle INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    policy_id TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    assignee_id INTEGER,
+                    due_at REAL NOT NULL,
+                    recorded_at REAL NOT NULL,
+                    actions TEXT NOT NULL DEFAULT '[]',
+                    UNIQUE (ticket_id, metric, cycle, kind)
+                );
+                CREATE INDEX sla_alerts_recorded ON sla_alerts(kind, recorded_at);
+                """)
+        }
         return migrator
     }
 }

@@ -134,6 +134,14 @@ extension SQLiteStore {
                            arguments: [after.name, after.name.map(TextFolding.fold), after.tier.rawValue, JSONText.encode(after.tags),
                                        JSONText.encode(after.attributes), now.seconds, id])
             try log.append(db, .customerUpdated, ticket: nil, customer: id, at: now, data: ["actorAgentID": .optionalInt(actor)])
+            if after.tier != before.tier {
+                let book = ClockBook(db: db, config: self.slaConfiguration(), now: now)
+                for ticket in try Int64.fetchAll(db, sql: """
+                    SELECT id FROM tickets WHERE customer_id = ? AND status IN ('new', 'open', 'pending', 'resolved') AND merged_into IS NULL
+                    """, arguments: [id]) {
+                    try book.recalculate(ticketID: ticket, cause: "tier-changed", log: &log)
+                }
+            }
             return try Self.fetchCustomer(db, id)
         }
     }

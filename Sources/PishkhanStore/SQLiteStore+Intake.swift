@@ -29,7 +29,7 @@ extension SQLiteStore {
             keywordPriority: rules.keywordPriority(subject: message.subject, text: message.text))
         let now = clock()
         return try await committer.submit { db, log in
-            try Intake(db: db, now: now).ingest(prepared, channel: channel, rules: rules, log: &log)
+            try Intake(db: db, now: now).ingest(prepared, channel: channel, rules: rules, sla: self.slaConfiguration(), log: &log)
         }
     }
 }
@@ -69,7 +69,8 @@ struct Intake {
         }
     }
 
-    func ingest(_ p: Prepared, channel: ChannelSettings, rules: PriorityRules, log: inout EventLog) throws -> IngestResult {
+    func ingest(_ p: Prepared, channel: ChannelSettings, rules: PriorityRules, sla: SLAConfiguration, log: inout EventLog) throws -> IngestResult {
+        let clocks = ClockBook(db: db, config: sla, now: now)
         let m = p.message
         // 1. The idempotency key: the same (channel, external id) returns the first result.
         if let dup = try Binder.first(db, "SELECT m.id, m.ticket_id, t.customer_id FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.channel = ? AND m.external_id = ?", {
@@ -162,6 +163,9 @@ struct Intake {
                     "cause": .string("customer-message"),
                 ])
             }
+            try clocks.apply(ticketID: id, log: &log) { _ in
+                (next != status ? [.statusChanged(from: status, to: next)] : []) + [.customerWrote]
+            }
         case .newTicket:
             let priority = rules.classify(keywordPriority: p.keywordPriority, tier: tier, channelKind: channel.kind, channelDefault: channel.defaultPriority)
             let assignee = try pickAssignee(channel.assignment)
@@ -188,6 +192,8 @@ struct Intake {
                     $0.text(tag)
                 }
             }
+            try clocks.start(ticketID: ticketID, facts: SLATicketFacts(
+                priority: priority, channel: m.channel, channelKind: channel.kind, tier: tier, tags: tags), log: &log)
             try log.append(db, .ticketCreated, ticket: ticketID, customer: customerID, at: now, data: [
                 "number": .int(ticketID), "status": .string("new"), "priority": .string(priority.rawValue),
                 "channel": .string(m.channel), "channelKind": .string(channel.kind.rawValue),
@@ -286,7 +292,7 @@ struct Intake {
         return Threading.Candidate(ticketID: row.0, customerID: customerID, status: row.1.flatMap(TicketStatus.init(rawValue:)) ?? .open)
     }
 
-    private func pickAssignee(_ rule: AssignmentRule) throws -> Int64? {
+    func pickAssignee(_ rule: AssignmentRule) throws -> Int64? {
         guard let group = rule.group else { return nil }
         let rows = try Row.fetchAll(
             db.cachedStatement(sql: """

@@ -161,6 +161,14 @@ extension SQLiteStore {
             _ = args.append(contentsOf: [t])
             _ = args.append(contentsOf: [id])
             try db.execute(sql: "UPDATE tickets SET \(sets.joined(separator: ", ")) WHERE id = ?", arguments: args)
+            let statusChange = changes["status"] != nil ? patch.status : nil
+            let rematch = changes["priority"] != nil || changes["tags"] != nil
+            try ClockBook(db: db, config: self.slaConfiguration(), now: now).apply(ticketID: id, log: &log) { f in
+                var inputs: [TicketClocks.Input] = []
+                if let to = statusChange { inputs.append(.statusChanged(from: before.status, to: to)) }
+                if rematch { inputs.append(ClockBook.recalculation(changes["priority"] != nil ? "priority-changed" : "tags-changed", f)) }
+                return inputs
+            }
             try log.append(db, .ticketUpdated, ticket: id, customer: before.customerID, at: now, data: [
                 "changes": .object(changes), "actorAgentID": .optionalInt(actor),
             ])
@@ -218,6 +226,9 @@ extension SQLiteStore {
                 if next != ticket.status {
                     changes["status"] = .object(["from": .string(ticket.status.rawValue), "to": .string(next.rawValue)])
                 }
+                try ClockBook(db: db, config: self.slaConfiguration(), now: now).apply(ticketID: ticketID, log: &log) { _ in
+                    [.replied(byBot: kind == .bot)] + (next != ticket.status ? [.statusChanged(from: ticket.status, to: next)] : [])
+                }
                 try db.execute(sql: """
                     UPDATE tickets SET status = ?, first_responded_at = COALESCE(first_responded_at, ?),
                         last_activity_at = ?, updated_at = ?, message_count = message_count + 1,
@@ -258,6 +269,9 @@ extension SQLiteStore {
             let moved = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE ticket_id = ?", arguments: [id]) ?? 0
             try db.execute(sql: "UPDATE messages SET ticket_id = ? WHERE ticket_id = ?", arguments: [target, id])
             try db.execute(sql: "UPDATE tickets SET status = 'closed', merged_into = ?, closed_at = ?, updated_at = ?, message_count = 0 WHERE id = ?", arguments: [target, t, t, id])
+            try ClockBook(db: db, config: self.slaConfiguration(), now: now).apply(ticketID: id, log: &log) { _ in
+                [.statusChanged(from: source.status, to: .closed)]
+            }
             try db.execute(sql: """
                 UPDATE tickets SET message_count = message_count + ?, updated_at = ?, last_activity_at = MAX(last_activity_at, ?),
                     created_at = MIN(created_at, ?) WHERE id = ?

@@ -16,6 +16,10 @@ public final class SQLiteStore: Store {
     let clock: @Sendable () -> Date
     let logger: Logger
     public let events: EventHub
+    /// Clock changes for the SLA scheduler, in commit order.
+    public let slaTimers: SLATimerFeed
+    /// The SLA policies and calendars in force; swapped on the writer when an admin changes them.
+    let sla: Mutex<SLAConfiguration>
     let committer: GroupCommitter
 
     /// Opens (creating if needed) the database file and runs pending migrations.
@@ -58,8 +62,11 @@ public final class SQLiteStore: Store {
         self.logger = logger
         let hub = EventHub()
         self.events = hub
-        self.committer = GroupCommitter(writer: writer, logger: logger, onCommit: { seq in hub.publish(seq) })
+        let feed = SLATimerFeed()
+        self.slaTimers = feed
+        self.committer = GroupCommitter(writer: writer, logger: logger, feed: feed, onCommit: { seq in hub.publish(seq) })
         try Migrations.migrator.migrate(writer)
+        self.sla = Mutex(try writer.read(Self.loadSLAConfiguration))
         let latest = try writer.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0 }
         events.publish(latest)
     }
@@ -75,9 +82,11 @@ public final class SQLiteStore: Store {
 
     /// Runs one write transaction and tells event followers about the events it wrote, after commit.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database, inout EventLog) throws -> T) async throws -> T {
+        let feed = slaTimers
         let (value, log) = try await writer.write { db -> (T, EventLog) in
             var log = EventLog()
             let value = try body(db, &log)
+            log.announceTimers(db, to: feed)
             return (value, log)
         }
         if log.maxSeq > 0 { events.publish(log.maxSeq) }
@@ -89,9 +98,20 @@ public final class SQLiteStore: Store {
     }
 }
 
-/// Events written in the current transaction.
+/// What followers must learn once the current transaction commits: the events it wrote and the SLA
+/// timers it changed.
 struct EventLog {
     var maxSeq: Int64 = 0
+    var timers: [SLATimerUpdate] = []
+
+    /// Hands the timer changes to the scheduler from the commit hook: in commit order, and never for a
+    /// transaction that rolled back.
+    mutating func announceTimers(_ db: Database, to feed: SLATimerFeed) {
+        guard !timers.isEmpty else { return }
+        let updates = timers
+        timers = []
+        db.afterNextTransaction { _ in feed.publish(updates) }
+    }
 
     mutating func append(_ db: Database, _ type: EventType, ticket: Int64?, customer: Int64?, at: Date, data: [String: JSONValue]) throws {
         try Binder.execute(db, "INSERT INTO events (type, version, ticket_id, customer_id, data, occurred_at) VALUES (?, 1, ?, ?, ?, ?)") {
@@ -120,14 +140,16 @@ final class GroupCommitter: Sendable {
     private let state = Mutex(State())
     private let writer: any DatabaseWriter
     private let logger: Logger
+    private let feed: SLATimerFeed
     /// Told the highest event sequence number of each committed batch.
     private let onCommit: @Sendable (Int64) -> Void
     private let thread = DispatchQueue(label: "pishkhan.ingest")
     static let maxBatch = 1024
 
-    init(writer: any DatabaseWriter, logger: Logger, onCommit: @escaping @Sendable (Int64) -> Void) {
+    init(writer: any DatabaseWriter, logger: Logger, feed: SLATimerFeed, onCommit: @escaping @Sendable (Int64) -> Void) {
         self.writer = writer
         self.logger = logger
+        self.feed = feed
         self.onCommit = onCommit
     }
 
@@ -168,6 +190,7 @@ final class GroupCommitter: Sendable {
                 }
                 outcomes.append(outcome)
             }
+            log.announceTimers(db, to: feed)
             return (outcomes, log)
         }
     }

@@ -42,6 +42,24 @@ public protocol Store: Sendable {
     func exportCustomer(id: Int64, actor: Int64?) async throws -> CustomerExport
     func eraseCustomer(id: Int64, actor: Int64?) async throws
 
+    // MARK: SLA
+    /// Clock changes for the scheduler, announced in commit order.
+    var slaTimers: SLATimerFeed { get }
+    func slaConfiguration() -> SLAConfiguration
+    /// Stores the shipped configuration on a fresh install; never again once SLA settings were stored.
+    func seedSLAIfNew(_ configuration: SLAConfiguration) async throws -> Bool
+    /// Replaces calendars and/or policies and recomputes the clocks of open tickets.
+    func replaceSLA(calendars: [BusinessCalendar]?, policies: [SLAPolicy]?, actor: Int64?) async throws -> (SLAConfiguration, recalculated: Int)
+    /// Every pending warning and breach, for the scheduler's rebuild.
+    func pendingSLATimers() async throws -> [(SLATimerQueue.Key, SLATimerQueue.Timer)]
+    /// Records what has fallen due among these clocks, exactly once, with breach actions.
+    func fireSLA(_ keys: [SLATimerQueue.Key]) async throws -> [SLAAlert]
+    func slaClocks(ticketID: Int64) async throws -> [SLAClockView]
+    func slaHistory(ticketID: Int64) async throws -> [SLAClockEvent]
+    func slaBreaches(_ query: SLABreachQuery) async throws -> [SLAAlert]
+    func slaAtRisk(within: TimeInterval, limit: Int) async throws -> [SLAAtRiskTicket]
+    func slaSummary(from: Date, to: Date) async throws -> SLASummary
+
     // MARK: Events and audit
     func events(after seq: Int64, limit: Int) async throws -> [Event]
     func latestEventSeq() async throws -> Int64

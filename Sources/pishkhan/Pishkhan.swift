@@ -6,6 +6,7 @@ import PishkhanCore
 import PishkhanKnowledge
 import PishkhanServer
 import PishkhanStore
+import ServiceLifecycle
 
 @main
 struct Pishkhan: AsyncParsableCommand {
@@ -49,6 +50,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port: Int = 8080
     @Option(help: "Folder of channel definitions (*.yaml).") var channels: String = "Channels"
     @Option(help: "Folder of knowledge-base articles (*.md).") var knowledgeBase: String = "KnowledgeBase"
+    @Option(help: "SLA calendars and policies for a fresh install (read once, into the database).") var sla: String = "SLA/sla.yaml"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = ProcessInfo.processInfo.environment["PISHKHAN_LOG_LEVEL"] ?? "info"
     @OptionGroup var storage: StorageOptions
@@ -70,6 +72,7 @@ struct Serve: AsyncParsableCommand {
         // Content is validated before anything listens: a broken file names itself and stops the start.
         let channelDirectory = try ChannelDirectory.load(from: config.channelsDirectory)
         let articles = try ArticleLoader.load(from: config.knowledgeBaseDirectory)
+        let slaSeed = try SLAFile.load(from: URL(fileURLWithPath: sla))
         let store = try storage.openStore(config, logger: logger)
         let migrations = try store.appliedMigrations()
         logger.info("store ready", metadata: ["database": "\(config.databasePath)", "migrations": "\(migrations.joined(separator: ","))"])
@@ -83,9 +86,16 @@ struct Serve: AsyncParsableCommand {
                 PISHKHAN_ADMIN_TOKEN=\(token)\n
                 """.utf8))
         }
+        if try await store.seedSLAIfNew(slaSeed) {
+            logger.info("SLA seeded", metadata: ["file": "\(sla)", "policies": "\(slaSeed.policies.map(\.id).joined(separator: ","))"])
+        }
         let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules)
         let app = buildApplication(deps, host: config.host, port: config.port, logger: logger)
-        try await app.runService()
+        let scheduler = SLAScheduler(store: store, logger: logger)
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: scheduler)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await services.run()
     }
 }
 
