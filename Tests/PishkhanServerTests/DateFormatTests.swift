@@ -1,5 +1,5 @@
 import Foundation
-@testable import PishkhanServer
+import PishkhanCore
 import Testing
 
 @Suite struct DateFormatTests {

@@ -8,6 +8,7 @@ final class TestClock: Sendable {
     private let now = Mutex(Date(timeIntervalSince1970: 1_790_000_000))
     var date: Date { now.withLock { $0 } }
     func advance(_ seconds: TimeInterval) { now.withLock { $0 += seconds } }
+    func set(_ date: Date) { now.withLock { $0 = date } }
     var function: @Sendable () -> Date { { self.date } }
 }
 
