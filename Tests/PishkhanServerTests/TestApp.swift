@@ -19,9 +19,9 @@ struct TestApp {
         ChannelSettings(id: "sms", kind: .sms),
     ])
 
-    static func make() async throws -> TestApp {
+    static func make(clock: any WallClock = SystemWallClock()) async throws -> TestApp {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pishkhan-http-\(UUID().uuidString)")
-        let store = try SQLiteStore.inMemory(attachmentsDirectory: dir)
+        let store = try SQLiteStore.inMemory(attachmentsDirectory: dir, clock: { clock.now() })
         var tokens: [Role: String] = [:]
         var agents: [Role: Agent] = [:]
         for role in Role.allCases {
