@@ -12,7 +12,7 @@ import Synchronization
 /// `swift run -c release pishkhan-bench ingest`.
 @main
 struct PishkhanBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pishkhan-bench", subcommands: [Ingest.self])
+    static let configuration = CommandConfiguration(commandName: "pishkhan-bench", subcommands: [Ingest.self, SLA.self])
 }
 
 struct Ingest: AsyncParsableCommand {
@@ -45,9 +45,11 @@ struct Ingest: AsyncParsableCommand {
     // MARK: Phases
 
     /// `messages` ingests from `customers` senders, half email (a new ticket each) and half SMS (threaded
-    /// by recency), into a file database with synchronous=FULL, as many in flight as `concurrency`.
+    /// by recency), into a file database with synchronous=FULL, as many in flight as `concurrency`, with
+    /// SLA policies in force (every new ticket starts its clocks).
     func inProcess(_ dir: URL) async throws -> JSONValue {
         let store = try Self.openStore(dir)
+        _ = try await store.seedSLAIfNew(SLA.config)
         PeakRSS.reset()
         let feed = Feed(store: store, customers: customers)
         let (elapsed, latencies) = try await feed.run(count: messages, concurrency: concurrency)
@@ -63,6 +65,7 @@ struct Ingest: AsyncParsableCommand {
     /// The real HTTP stack on loopback under wrk: every request a distinct message.
     func http(_ dir: URL) async throws -> JSONValue {
         let store = try Self.openStore(dir)
+        _ = try await store.seedSLAIfNew(SLA.config)
         let (_, token) = try await store.createAgent(name: "bench", role: .integration, email: nil, groups: [], capacity: nil)
         let port = 18_000 + Int.random(in: 0..<2000)
         let script = dir.appendingPathComponent("inbound.lua")

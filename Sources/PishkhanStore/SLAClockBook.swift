@@ -55,7 +55,7 @@ struct ClockBook {
 
     func load(ticketID: Int64) throws -> TicketClocks {
         var clocks = TicketClocks()
-        try Binder.each(db, "SELECT \(Self.columns) FROM sla_clocks WHERE ticket_id = ?", { $0.int(ticketID) }) { row in
+        try Binder.each(db, "SELECT \(Self.columns) FROM sla_clocks c WHERE c.ticket_id = ?", { $0.int(ticketID) }) { row in
             if let clock = Self.clock(row) { clocks.clocks[clock.metric] = clock }
         }
         return clocks
@@ -175,9 +175,10 @@ struct ClockBook {
         min(date.timeIntervalSince1970, TicketSQL.noDue - 1)
     }
 
+    /// Read through the alias `c`.
     static let columns = """
-        metric, policy_id, calendar_id, target, warn_fraction, status, cycle, started_at, elapsed_before, running_since,
-        due_at, warn_at, warned_at, breached_at, ended_at
+        c.metric, c.policy_id, c.calendar_id, c.target, c.warn_fraction, c.status, c.cycle, c.started_at, c.elapsed_before,
+        c.running_since, c.due_at, c.warn_at, c.warned_at, c.breached_at, c.ended_at
         """
 
     static func clock(_ row: Binder.Columns) -> SLAClock? {
