@@ -27,6 +27,7 @@ struct Ingest: AsyncParsableCommand {
     @Option(help: "Tickets stored for the queue phase.") var tickets = 1_000_000
     @Flag(help: "Skip the HTTP ingest phase.") var skipHTTP = false
     @Flag(help: "Skip the queue phase.") var skipQueue = false
+    @Flag(help: "Ingest with no SLA policies (no clocks), to see what the clocks cost.") var noSLA = false
     @Option(help: "Scratch directory (deleted afterwards).") var scratch: String = NSTemporaryDirectory()
 
     func run() async throws {
@@ -49,14 +50,14 @@ struct Ingest: AsyncParsableCommand {
     /// SLA policies in force (every new ticket starts its clocks).
     func inProcess(_ dir: URL) async throws -> JSONValue {
         let store = try Self.openStore(dir)
-        _ = try await store.seedSLAIfNew(SLA.config)
+        if !noSLA { _ = try await store.seedSLAIfNew(SLA.config) }
         PeakRSS.reset()
         let feed = Feed(store: store, customers: customers)
         let (elapsed, latencies) = try await feed.run(count: messages, concurrency: concurrency)
         return .object([
             "messages": .int(Int64(messages)), "customers": .int(Int64(customers)), "concurrency": .int(Int64(concurrency)),
             "seconds": .number(elapsed.rounded(to: 3)), "messagesPerSecond": .number((Double(messages) / elapsed).rounded()),
-            "latencyMs": latencies.summary, "target": .string("≥ 20000 messages/s"),
+            "latencyMs": latencies.summary, "target": .string("≥ 20000 messages/s"), "slaPolicies": .bool(!noSLA),
             "openTicketsAfter": .int(Int64(try await store.openTicketCount())),
             "peakRSSMiB": .number(PeakRSS.mebibytes),
         ])
@@ -65,7 +66,7 @@ struct Ingest: AsyncParsableCommand {
     /// The real HTTP stack on loopback under wrk: every request a distinct message.
     func http(_ dir: URL) async throws -> JSONValue {
         let store = try Self.openStore(dir)
-        _ = try await store.seedSLAIfNew(SLA.config)
+        if !noSLA { _ = try await store.seedSLAIfNew(SLA.config) }
         let (_, token) = try await store.createAgent(name: "bench", role: .integration, email: nil, groups: [], capacity: nil)
         let port = 18_000 + Int.random(in: 0..<2000)
         let script = dir.appendingPathComponent("inbound.lua")

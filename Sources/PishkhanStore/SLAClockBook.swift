@@ -90,17 +90,39 @@ struct ClockBook {
         .recalculate(cause: cause, createdAt: f.createdAt, responded: f.responded, status: f.status)
     }
 
-    /// The clocks of a ticket created in this transaction.
-    func start(ticketID: Int64, facts: SLATicketFacts, log: inout EventLog) throws {
-        guard let policy = config.policy(for: facts) else { return }
+    /// The clocks a new ticket starts with, computed before its row is inserted so the row is written
+    /// once, due times included.
+    func starting(_ facts: SLATicketFacts) -> (TicketClocks, [SLAClockChange]) {
         var clocks = TicketClocks()
+        guard let policy = config.policy(for: facts) else { return (clocks, []) }
         let changes = clocks.apply(.created, at: now, policy: policy, calendars: config.calendar(id:))
-        try save(ticketID: ticketID, before: TicketClocks(), after: clocks, changes: changes, log: &log)
+        return (clocks, changes)
+    }
+
+    /// The ticket's SLA columns for `clocks`: policy, the due time of each running clock, and the
+    /// earliest of them for the queue.
+    struct TicketColumns {
+        var policy: String?
+        var firstResponse: Double?
+        var nextResponse: Double?
+        var resolution: Double?
+        var dueSort: Double
+    }
+
+    static func ticketColumns(_ clocks: TicketClocks) -> TicketColumns {
+        func due(_ m: SLAMetric) -> Double? {
+            guard let c = clocks.clocks[m], c.status == .running else { return nil }
+            return c.dueAt.map(storable)
+        }
+        let (fr, nr, res) = (due(.firstResponse), due(.nextResponse), due(.resolution))
+        return TicketColumns(policy: clocks.policyID, firstResponse: fr, nextResponse: nr, resolution: res,
+                             dueSort: [fr, nr, res].compactMap { $0 }.min() ?? TicketSQL.noDue)
     }
 
     /// Writes changed clocks, one clock event per change, the ticket's due columns, and queues the
     /// timer updates for after commit.
-    func save(ticketID: Int64, before: TicketClocks, after: TicketClocks, changes: [SLAClockChange], log: inout EventLog) throws {
+    func save(ticketID: Int64, before: TicketClocks, after: TicketClocks, changes: [SLAClockChange], log: inout EventLog,
+              updateTicket: Bool = true) throws {
         guard before != after || !changes.isEmpty else { return }
         let t = now.timeIntervalSince1970
         for metric in SLAMetric.allCases {
@@ -152,20 +174,17 @@ struct ClockBook {
                 $0.double(t)
             }
         }
-        func due(_ m: SLAMetric) -> Double? {
-            guard let c = after.clocks[m], c.status == .running else { return nil }
-            return c.dueAt.map(Self.storable)
-        }
-        let dues = SLAMetric.allCases.compactMap(due)
+        guard updateTicket else { return }
+        let columns = Self.ticketColumns(after)
         try Binder.execute(db, """
             UPDATE tickets SET sla_policy = ?, first_response_due_at = ?, next_response_due_at = ?, resolution_due_at = ?, due_sort = ?
             WHERE id = ?
             """) {
-            $0.text(after.policyID)
-            $0.double(due(.firstResponse))
-            $0.double(due(.nextResponse))
-            $0.double(due(.resolution))
-            $0.double(dues.min() ?? TicketSQL.noDue)
+            $0.text(columns.policy)
+            $0.double(columns.firstResponse)
+            $0.double(columns.nextResponse)
+            $0.double(columns.resolution)
+            $0.double(columns.dueSort)
             $0.int(ticketID)
         }
     }

@@ -170,10 +170,14 @@ struct Intake {
             let priority = rules.classify(keywordPriority: p.keywordPriority, tier: tier, channelKind: channel.kind, channelDefault: channel.defaultPriority)
             let assignee = try pickAssignee(channel.assignment)
             let tags = channel.tags
+            let (slaClocks, slaChanges) = clocks.starting(SLATicketFacts(
+                priority: priority, channel: m.channel, channelKind: channel.kind, tier: tier, tags: tags))
+            let sla = ClockBook.ticketColumns(slaClocks)
             try Binder.execute(db, """
                 INSERT INTO tickets (subject, search_text, status, priority, channel, channel_kind, customer_id, assignee_id, tags,
-                    last_customer_message_at, last_activity_at, message_count, created_at, updated_at)
-                VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                    last_customer_message_at, last_activity_at, message_count, created_at, updated_at,
+                    sla_policy, first_response_due_at, next_response_due_at, resolution_due_at, due_sort)
+                VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
                 """) {
                 $0.text(p.subject)
                 $0.text(p.foldedSubject)
@@ -184,16 +188,20 @@ struct Intake {
                 $0.int(assignee)
                 $0.text(tags.isEmpty ? "[]" : JSONText.encode(tags))
                 for _ in 0..<4 { $0.double(t) }
+                $0.text(sla.policy)
+                $0.double(sla.firstResponse)
+                $0.double(sla.nextResponse)
+                $0.double(sla.resolution)
+                $0.double(sla.dueSort)
             }
             ticketID = db.lastInsertedRowID
+            try clocks.save(ticketID: ticketID, before: TicketClocks(), after: slaClocks, changes: slaChanges, log: &log, updateTicket: false)
             for tag in Set(tags) {
                 try Binder.execute(db, "INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)") {
                     $0.int(ticketID)
                     $0.text(tag)
                 }
             }
-            try clocks.start(ticketID: ticketID, facts: SLATicketFacts(
-                priority: priority, channel: m.channel, channelKind: channel.kind, tier: tier, tags: tags), log: &log)
             try log.append(db, .ticketCreated, ticket: ticketID, customer: customerID, at: now, data: [
                 "number": .int(ticketID), "status": .string("new"), "priority": .string(priority.rawValue),
                 "channel": .string(m.channel), "channelKind": .string(channel.kind.rawValue),
