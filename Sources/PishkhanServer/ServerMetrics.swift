@@ -10,6 +10,7 @@ public final class ServerMetrics: Sendable {
     let duplicates: Counter
     let ingestLatency: DurationHistogram
     let openTickets: Gauge
+    let slaTimers: Gauge
     static let latencyBuckets: [Duration] = [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
                                              .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5)]
 
@@ -21,6 +22,21 @@ public final class ServerMetrics: Sendable {
             descriptor: .init(namespace: "pishkhan", metricName: "ingest_duration", unitName: "seconds", helpText: "Time to store one inbound message, commit included"),
             labels: [], buckets: Self.latencyBuckets)
         openTickets = registry.makeGauge(descriptor: .init(namespace: "pishkhan", metricName: "open_tickets", unitName: "count", helpText: "Tickets in status new, open or pending"))
+        slaTimers = registry.makeGauge(descriptor: .init(namespace: "pishkhan", metricName: "sla_scheduled_timers", unitName: "count", helpText: "SLA warnings and breaches the scheduler is waiting for"))
+    }
+
+    /// Warnings and breaches recorded by the scheduler, by kind and metric.
+    func slaFired(kind: String, metric: String) -> Counter {
+        registry.makeCounter(
+            descriptor: .init(namespace: "pishkhan", metricName: "sla_fired", unitName: "total", helpText: "SLA warnings and breaches recorded"),
+            labels: [("kind", kind), ("metric", metric)])
+    }
+
+    /// Seconds from an SLA instant falling due to its record being committed.
+    var slaLag: DurationHistogram {
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "pishkhan", metricName: "sla_firing_lag", unitName: "seconds", helpText: "Delay from due time to the stored warning or breach"),
+            labels: [], buckets: Self.latencyBuckets)
     }
 
     func httpDuration(method: String, route: String, status: Int) -> DurationHistogram {

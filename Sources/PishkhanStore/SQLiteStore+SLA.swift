@@ -103,7 +103,6 @@ extension SQLiteStore {
     public func pendingSLATimers() async throws -> [(SLATimerQueue.Key, SLATimerQueue.Timer)] {
         try await read { db in
             var timers: [(SLATimerQueue.Key, SLATimerQueue.Timer)] = []
-            timers.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sla_clocks WHERE next_fire_at IS NOT NULL") ?? 0)
             try Binder.each(db, """
                 SELECT next_fire_at, ticket_id, metric, next_fire_kind, cycle FROM sla_clocks
                 WHERE next_fire_at IS NOT NULL ORDER BY next_fire_at

@@ -91,7 +91,7 @@ struct Serve: AsyncParsableCommand {
         }
         let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules)
         let app = buildApplication(deps, host: config.host, port: config.port, logger: logger)
-        let scheduler = SLAScheduler(store: store, logger: logger)
+        let scheduler = SLAScheduler(store: store, logger: logger, metrics: deps.metrics)
         let services = ServiceGroup(configuration: .init(
             services: [.init(service: app), .init(service: scheduler)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -78,14 +78,28 @@ import Testing
             _ = try await client.postJSON(url, token: token, body: Self.message(i))
         }
         var counted = 0
+        var tickets = 0
         var cursor: String?
         repeat {
             let page = try await client.getJSON(
                 "http://127.0.0.1:\(port)/api/v1/tickets?limit=200" + (cursor.map { "&cursor=\($0)" } ?? ""), token: token)
-            counted += (page["items"] as? [[String: Any]] ?? []).reduce(0) { $0 + (($1["messageCount"] as? Int) ?? 0) }
+            let items = page["items"] as? [[String: Any]] ?? []
+            counted += items.reduce(0) { $0 + (($1["messageCount"] as? Int) ?? 0) }
+            tickets += items.count
             cursor = page["nextCursor"] as? String
         } while cursor != nil
         #expect(counted == total)
+        // The restarted scheduler rebuilt the SLA timers of tickets stored before the crash and follows the
+        // new ones: a first-response and a resolution warning for each unanswered ticket.
+        var timers = -1.0
+        for _ in 0..<50 {
+            let text = try await client.getText("http://127.0.0.1:\(port)/metrics")
+            timers = text.split(separator: "\n").first { $0.hasPrefix("pishkhan_sla_scheduled_timers_count ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+            if timers == Double(2 * tickets) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(tickets > 0 && timers == Double(2 * tickets))
         second.kill(SIGTERM)
         #expect(try await second.wait() == 0)
         try? FileManager.default.removeItem(at: data)

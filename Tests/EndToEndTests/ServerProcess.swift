@@ -10,8 +10,12 @@ final class ServerProcess: @unchecked Sendable {
     let output = Pipe()
     private(set) var adminToken: String?
 
+    static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
     static var binary: URL {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = repository
         let candidates = ["debug", "release"].map { root.appendingPathComponent(".build/\($0)/pishkhan") }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
@@ -20,7 +24,8 @@ final class ServerProcess: @unchecked Sendable {
         self.port = port
         process.executableURL = Self.binary
         process.arguments = ["serve", "--port", String(port), "--data", dataDirectory.path, "--channels", channels.path,
-                             "--knowledge-base", dataDirectory.appendingPathComponent("no-kb").path, "--log-level", "warning"]
+                             "--knowledge-base", dataDirectory.appendingPathComponent("no-kb").path, "--log-level", "warning",
+                             "--sla", Self.repository.appendingPathComponent("SLA/sla.yaml").path]
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -94,6 +99,11 @@ extension HTTPClient {
         let response = try await execute(request, timeout: .seconds(5))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return (response.status, Data(bytes.readableBytesView))
+    }
+
+    func getText(_ url: String) async throws -> String {
+        let response = try await execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        return String(buffer: try await response.body.collect(upTo: 16 << 20))
     }
 
     func getJSON(_ url: String, token: String) async throws -> [String: Any] {

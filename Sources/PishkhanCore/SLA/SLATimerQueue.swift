@@ -48,11 +48,17 @@ public struct SLATimerQueue: Sendable {
 
     public init() {}
 
-    /// Builds the queue from a list in O(n), for the rebuild on start; a later duplicate key wins.
+    /// Builds the queue from a list in O(n), for the rebuild on start; a later duplicate key wins (the
+    /// earlier one stays in the heap as a stale entry and is skipped).
     public init(_ timers: [(Key, Timer)]) {
         live.reserveCapacity(timers.count)
-        for (key, timer) in timers { live[key] = timer }
-        heap = Heap(live.map { Entry(at: $0.value.at, ticketID: $0.key.ticketID, metric: $0.key.metric, kind: $0.value.kind, cycle: $0.value.cycle) })
+        var entries: [Entry] = []
+        entries.reserveCapacity(timers.count)
+        for (key, timer) in timers {
+            live[key] = timer
+            entries.append(Entry(at: timer.at, ticketID: key.ticketID, metric: key.metric, kind: timer.kind, cycle: timer.cycle))
+        }
+        heap = Heap(entries)
     }
 
     /// Every live timer, in no particular order.

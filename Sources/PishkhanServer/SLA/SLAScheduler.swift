@@ -14,12 +14,17 @@ public final class SLAScheduler: Service, Sendable {
     private let clock: any WallClock
     private let tick: Duration
     private let logger: Logger
+    private let metrics: ServerMetrics?
     private let queue = Mutex(SLATimerQueue())
     /// How many clocks one transaction fires at most.
     static let batch = 512
 
-    public init(store: any Store, clock: any WallClock = SystemWallClock(), tick: Duration = .milliseconds(10), logger: Logger) {
+    public init(
+        store: any Store, clock: any WallClock = SystemWallClock(), tick: Duration = .milliseconds(10), logger: Logger,
+        metrics: ServerMetrics? = nil
+    ) {
         self.store = store
+        self.metrics = metrics
         self.clock = clock
         self.tick = tick
         self.logger = logger
@@ -81,7 +86,10 @@ public final class SLAScheduler: Service, Sendable {
                     logger.notice("SLA \(alert.kind.rawValue)", metadata: [
                         "ticket": "\(alert.ticketID)", "metric": "\(alert.metric.rawValue)", "policy": "\(alert.policy)",
                     ])
+                    metrics?.slaFired(kind: alert.kind.rawValue, metric: alert.metric.rawValue).increment()
+                    metrics?.slaLag.record(.milliseconds(Int64(max(0, alert.recordedAt.timeIntervalSince(alert.dueAt)) * 1000)))
                 }
+                metrics?.slaTimers.set(Double(pending))
                 failures = 0
             } catch is CancellationError {
                 return
