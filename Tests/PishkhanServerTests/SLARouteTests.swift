@@ -60,6 +60,9 @@ import Testing
                 {"calendars":[{"id":"tehran","timeZone":"Asia/Tehran","week":{"saturday":[{"start":"08:00","end":"16:00"}]}}]}
                 """).expectProblem(.unprocessableContent, field: "policies[0].calendar")
             try await c.call(.put, "/api/v1/sla/calendars", as: .supervisor, body: "{\"calendars\":[]}").expectProblem(.forbidden)
+            try await c.call(.put, "/api/v1/sla/calendars", as: .admin, body: """
+                {"calendars":[{"id":"24x7","timeZone":"UTC"},{"id":"x","timeZone":"Mars/Olympus"}]}
+                """).expectProblem(.unprocessableContent, field: "calendars[1].timeZone")
         }
     }
 

@@ -270,9 +270,12 @@ public struct SLAConfiguration: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try self.init(
-            calendars: try c.decodeIfPresent([BusinessCalendar].self, forKey: .calendars) ?? [],
-            policies: try c.decodeIfPresent([SLAPolicy].self, forKey: .policies) ?? [])
+        var calendars: [BusinessCalendar] = []
+        if c.contains(.calendars), !(try c.decodeNil(forKey: .calendars)) {
+            var list = try c.nestedUnkeyedContainer(forKey: .calendars)
+            calendars = try BusinessCalendar.decodeList(&list, field: "calendars")
+        }
+        try self.init(calendars: calendars, policies: try c.decodeIfPresent([SLAPolicy].self, forKey: .policies) ?? [])
     }
 
     enum CodingKeys: String, CodingKey { case calendars, policies }
@@ -304,4 +307,21 @@ public struct SLAConfiguration: Codable, Sendable, Equatable {
 
     public func policy(id: String) -> SLAPolicy? { policies.first { $0.id == id } }
     public func calendar(id: String) -> BusinessCalendar? { calendars.first { $0.id == id } }
+}
+
+extension BusinessCalendar {
+    /// Decodes a list of calendars, naming the one at fault: a calendar's own validation reports
+    /// `timeZone`; this makes it `calendars[2].timeZone`.
+    public static func decodeList(_ list: inout any UnkeyedDecodingContainer, field: String) throws -> [BusinessCalendar] {
+        var calendars: [BusinessCalendar] = []
+        while !list.isAtEnd {
+            let index = list.currentIndex
+            do {
+                calendars.append(try list.decode(BusinessCalendar.self))
+            } catch let error as ValidationError {
+                throw ValidationError(field: "\(field)[\(index)].\(error.field)", reason: error.reason)
+            }
+        }
+        return calendars
+    }
 }

@@ -28,6 +28,18 @@ struct SLARoutes: Sendable {
     struct CalendarsBody: Codable, ResponseEncodable {
         var calendars: [BusinessCalendar]
         var recalculatedTickets: Int?
+
+        init(calendars: [BusinessCalendar], recalculatedTickets: Int? = nil) {
+            self.calendars = calendars
+            self.recalculatedTickets = recalculatedTickets
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            var list = try c.nestedUnkeyedContainer(forKey: .calendars)
+            calendars = try BusinessCalendar.decodeList(&list, field: "calendars")
+            recalculatedTickets = nil
+        }
     }
 
     @Sendable func policies(_ request: Request, context: PishkhanRequestContext) async throws -> PoliciesBody {
