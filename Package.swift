@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "pishkhan", targets: ["pishkhan"]),
         .executable(name: "pishkhan-bench", targets: ["PishkhanBench"]),
+        .executable(name: "pishkhan-mime-fuzz", targets: ["PishkhanMIMEFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -87,7 +88,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(name: "PishkhanMIMEFuzz", dependencies: ["PishkhanChannels"], swiftSettings: swiftSettings),
         .testTarget(name: "PishkhanCoreTests", dependencies: ["PishkhanCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PishkhanChannelsTests", dependencies: ["PishkhanChannels", "PishkhanCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PishkhanStoreTests",
             dependencies: ["PishkhanStore", "PishkhanCore"],

@@ -47,7 +47,7 @@ struct SLA: AsyncParsableCommand {
     /// durations up to a working week.
     func calendar() -> JSONValue {
         let cal = BusinessCalendar.tehran
-        var rng = BenchRandom(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let base = 1_735_689_600.0 // 2025-01-01
         let instants = (0..<calendarCalls).map { _ in Date(timeIntervalSince1970: base + Double(rng.next() % (2 * 365 * 86_400))) }
         let durations = (0..<calendarCalls).map { _ in Double(rng.next() % (44 * 3600)) }
@@ -68,7 +68,7 @@ struct SLA: AsyncParsableCommand {
 
     /// The in-memory queue: `timers` live timers, then as many reschedules and cancels.
     func queue() -> JSONValue {
-        var rng = BenchRandom(seed: 5)
+        var rng = SplitMix64(seed: 5)
         let now = 1_790_000_000.0
         let before = HeapBytes.inUse
         var q = SLATimerQueue()
@@ -176,17 +176,5 @@ enum HeapBytes {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let fields = text.split(separator: " ")
         return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
-    }
-}
-
-struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

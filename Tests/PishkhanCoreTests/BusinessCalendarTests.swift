@@ -335,19 +335,6 @@ private func interval(_ start: String, _ end: String) throws -> WorkingInterval 
     }
 }
 
-/// SplitMix64: a tiny seeded generator, so every run draws the same cases.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Consecutive real minutes in a zone, each minute's start read as a local date and time by Foundation's
 /// Gregorian calendar: the reference the calendar math is checked against. All instants and offsets are
 /// whole minutes, so a minute is working or not as a whole.
