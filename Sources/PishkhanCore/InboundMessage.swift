@@ -16,6 +16,9 @@ public struct InboundMessage: Codable, Sendable, Equatable {
     public var attachments: [Attachment]
     public var sentAt: Date?
     public var receivedAt: Date?
+    /// Sent by a machine (auto-reply, bounce, list mail): joins a ticket it threads into without
+    /// reopening it or starting a response clock, and never opens a new ticket, so two robots cannot loop.
+    public var automated: Bool
 
     public struct Sender: Codable, Sendable, Equatable {
         /// Defaults to the channel kind's identity kind.
@@ -76,7 +79,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
     public init(
         channel: String, channelKind: ChannelKind, externalID: String, sender: Sender,
         threadHints: ThreadHints = ThreadHints(), subject: String? = nil, text: String, html: String? = nil,
-        attachments: [Attachment] = [], sentAt: Date? = nil, receivedAt: Date? = nil
+        attachments: [Attachment] = [], sentAt: Date? = nil, receivedAt: Date? = nil, automated: Bool = false
     ) {
         self.channel = channel
         self.channelKind = channelKind
@@ -89,6 +92,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
         self.attachments = attachments
         self.sentAt = sentAt
         self.receivedAt = receivedAt
+        self.automated = automated
     }
 
     public init(from decoder: any Decoder) throws {
@@ -104,6 +108,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
         attachments = try c.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
         sentAt = try c.decodeIfPresent(Date.self, forKey: .sentAt)
         receivedAt = try c.decodeIfPresent(Date.self, forKey: .receivedAt)
+        automated = try c.decodeIfPresent(Bool.self, forKey: .automated) ?? false
     }
 
     /// Checks what a store cannot repair later. Throws `ValidationError` naming the field.

@@ -144,7 +144,8 @@ struct Intake {
             threadedBy = rule
             let current = try Binder.first(db, "SELECT status FROM tickets WHERE id = ?", { $0.int(id) }, read: { $0.text(0) })
             let status = current.flatMap { $0 }.flatMap(TicketStatus.init(rawValue:)) ?? .open
-            let next = status.afterCustomerMessage
+            // A machine's message (a bounce, an out-of-office) is kept on the ticket but changes nothing.
+            let next = m.automated ? status : status.afterCustomerMessage
             try Binder.execute(db, """
                 UPDATE tickets SET status = ?, last_activity_at = ?, last_customer_message_at = ?, updated_at = ?,
                     message_count = message_count + 1, resolved_at = CASE WHEN ? THEN NULL ELSE resolved_at END
@@ -163,10 +164,16 @@ struct Intake {
                     "cause": .string("customer-message"),
                 ])
             }
-            try clocks.apply(ticketID: id, log: &log) { _ in
-                (next != status ? [.statusChanged(from: status, to: next)] : []) + [.customerWrote]
+            if !m.automated {
+                try clocks.apply(ticketID: id, log: &log) { _ in
+                    (next != status ? [.statusChanged(from: status, to: next)] : []) + [.customerWrote]
+                }
             }
         case .newTicket:
+            guard !m.automated else {
+                throw StoreError.invalid(ValidationError(
+                    field: "automated", reason: "an automated message (auto-reply, bounce, list mail) that threads into no ticket opens none"))
+            }
             let priority = rules.classify(keywordPriority: p.keywordPriority, tier: tier, channelKind: channel.kind, channelDefault: channel.defaultPriority)
             let assignee = try pickAssignee(channel.assignment)
             let tags = channel.tags

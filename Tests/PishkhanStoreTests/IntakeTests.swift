@@ -119,6 +119,26 @@ import Testing
         #expect(stranger.ticketID != first.ticketID && stranger.ticketCreated)
     }
 
+    @Test func anAutoReplyJoinsItsTicketWithoutReopeningItOrOwingAnAnswer() async throws {
+        let agent = try await store.createAgent(name: "Sara", role: .agent, email: nil, groups: [], capacity: nil).0
+        let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
+        _ = try await store.reply(ticketID: first.ticketID, ReplyInput(text: "Done", status: .resolved), actor: agent.id)
+        var away = Fixture.email("m2", subject: "Out of office: Order late", inReplyTo: ["<a@mail>"])
+        away.automated = true
+        let r = try await store.ingest(away, channel: Fixture.email, rules: Fixture.rules)
+        #expect(r.ticketID == first.ticketID)
+        #expect(try await store.ticket(id: first.ticketID).status == .resolved)
+        #expect(try await store.messages(ticketID: first.ticketID).count == 3)
+    }
+
+    @Test func anAutomatedMessageThatThreadsNowhereOpensNoTicket() async throws {
+        var bounce = Fixture.email("m1", from: "mailer-daemon@example.com", subject: "Undelivered Mail Returned to Sender")
+        bounce.automated = true
+        await #expect(throws: StoreError.self) { try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules) }
+        #expect(try await store.openTicketCount() == 0)
+        #expect(try await store.customers(search: "mailer-daemon", limit: 10, cursor: nil).items.isEmpty)
+    }
+
     @Test func emailWithoutHintsOpensANewTicket() async throws {
         let a = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
         let b = try await store.ingest(Fixture.email("m2"), channel: Fixture.email, rules: Fixture.rules)
