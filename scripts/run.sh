@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds Pishkhan (release) and starts it on the embedded defaults: SQLite under ./data, the shipped
-# Channels/ and KnowledgeBase/, http://127.0.0.1:8080. Extra arguments go to `pishkhan serve`.
+# Channels/, KnowledgeBase/ and SLA/sla.yaml, http://127.0.0.1:8080. Extra arguments go to `pishkhan serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh pkg-config libsqlite3-dev
+scripts/deps.sh pkg-config libsqlite3-dev libcurl4-openssl-dev
 swift build -c release --product pishkhan
 exec .build/release/pishkhan serve "$@"

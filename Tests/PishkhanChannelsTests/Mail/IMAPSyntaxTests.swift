@@ -1,0 +1,50 @@
+@testable import PishkhanChannels
+import Testing
+
+/// Parsing and quoting rules, without a server.
+struct IMAPSyntaxTests {
+    @Test func selectRepliesGiveStatus() throws {
+        let status = try IMAPSyntax.mailboxStatus([
+            "* FLAGS (\\Answered \\Seen)",
+            "* 3 EXISTS",
+            "* 0 RECENT",
+            "* OK [UIDVALIDITY 1795469379] UIDs valid",
+            "* OK [UIDNEXT 4] Predicted next UID",
+        ])
+        #expect(status == IMAPMailboxStatus(uidValidity: 1_795_469_379, uidNext: 4, exists: 3))
+    }
+
+    @Test func selectWithoutUIDValidityIsMalformed() {
+        #expect(throws: IMAPError.self) { try IMAPSyntax.mailboxStatus(["* 1 EXISTS"]) }
+    }
+
+    @Test func searchAndCapabilitiesAreRead() {
+        #expect(IMAPSyntax.searchResults(["* SEARCH 4 5 9"]) == [4, 5, 9])
+        #expect(IMAPSyntax.searchResults(["* SEARCH"]) == [])
+        #expect(IMAPSyntax.capabilities(["* CAPABILITY IMAP4rev1 IDLE move"]) == ["IMAP4REV1", "IDLE", "MOVE"])
+    }
+
+    @Test func flagsAreReadForTheRightUID() {
+        let lines = ["* 1 FETCH (UID 7 FLAGS (\\Seen \\Flagged))", "* 2 FETCH (FLAGS () UID 8)"]
+        #expect(IMAPSyntax.flags(lines, uid: 7) == ["\\Seen", "\\Flagged"])
+        #expect(IMAPSyntax.flags(lines, uid: 8) == [])
+        #expect(IMAPSyntax.flags(lines, uid: 9) == nil)
+    }
+
+    @Test func quotingEscapesAndRefusesLineBreaks() throws {
+        #expect(try IMAPSyntax.quoted(#"a "b" \c"#) == #""a \"b\" \\c""#)
+        #expect(throws: IMAPError.self) { try IMAPSyntax.quoted("a\r\nb") }
+        #expect(URLPath.segment("Sent Items/ü") == "Sent%20Items%2F%C3%BC")
+    }
+
+    @Test func readerKeepsLiteralsInsideOneResponse() {
+        var reader = IMAPResponseReader()
+        reader.append(Array("* 1 FETCH (BODY[] {5}\r\nab\r".utf8))
+        #expect(reader.nextResponse() == nil)
+        reader.append(Array("\n)\r\n* 2 EXISTS\r\nP1 OK done\r\n".utf8))
+        #expect(reader.nextResponse().map { String(decoding: $0, as: UTF8.self) } == "* 1 FETCH (BODY[] {5}\r\nab\r\n)")
+        #expect(reader.nextResponse().map { String(decoding: $0, as: UTF8.self) } == "* 2 EXISTS")
+        #expect(reader.nextResponse().map { String(decoding: $0, as: UTF8.self) } == "P1 OK done")
+        #expect(reader.nextResponse() == nil)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Runs short helper commands (dovecot, doveadm, apt-get, pip) for the test harness and captures their output.
+enum ProcessRunner {
+    struct Failure: Error, CustomStringConvertible {
+        let command: [String]
+        let status: Int32
+        let output: String
+        var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
+    }
+
+    /// Runs `arguments` (first element looked up on PATH via /usr/bin/env) and returns combined output.
+    ///
+    /// Output goes to a file, not a pipe: a daemon such as `dovecot` keeps the inherited descriptor open,
+    /// so reading a pipe to its end would never finish.
+    @discardableResult
+    static func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
+        let outputPath = "/tmp/curlmail-run-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).log"
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        defer { try? output.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try launch(process)
+        process.waitUntilExit()
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        if process.terminationStatus != 0, !allowFailure {
+            throw Failure(command: arguments, status: process.terminationStatus, output: text)
+        }
+        return text
+    }
+
+    /// Starts `process` with no signals blocked. The child inherits the calling thread's signal mask, and
+    /// Swift's pool threads block SIGTERM, which would make `doveadm stop` and `kill` on the child hang.
+    static func launch(_ process: Process) throws {
+        var empty = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&empty)
+        pthread_sigmask(SIG_SETMASK, &empty, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        try process.run()
+    }
+
+    /// True when `name` is an executable on PATH or in the sbin directories.
+    static func isInstalled(_ name: String) -> Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/local/sbin"]
+        return directories.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
+    }
+
+    /// True while `pid` names a live process (a zombie counts as gone).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return errno == EPERM }
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        return !status.contains("State:\tZ")
+    }
+
+    /// Waits up to `timeout` for `pid` to exit, then SIGKILLs it.
+    static func waitForExit(_ pid: pid_t, timeout: Duration = .seconds(5)) {
+        let deadline = ContinuousClock.now + timeout
+        while isAlive(pid), ContinuousClock.now < deadline {
+            usleep(20_000)
+        }
+        if isAlive(pid) {
+            kill(pid, SIGKILL)
+            while isAlive(pid) { usleep(20_000) }
+        }
+    }
+
+    /// A fresh directory under /tmp that other users can traverse (Dovecot's login processes need that).
+    static func makeTemporaryDirectory(prefix: String) throws -> String {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        let path = String(cString: created)
+        chmod(path, 0o755)
+        return path
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Synchronization
+
+/// A loopback SMTP server (aiosmtpd running `smtp_sink.py`) that stores what it receives; stopped by pid.
+///
+/// Recipients starting with `reject` get 550, `tempfail` get 451.
+final class SMTPSink: Sendable {
+    /// One stored message with its SMTP envelope.
+    struct ReceivedMessage: Sendable, Decodable {
+        var mailFrom: String
+        var recipients: [String]
+        var data: [UInt8] = []
+
+        private enum CodingKeys: String, CodingKey {
+            case mailFrom, recipients
+        }
+    }
+
+    let port: Int
+    let directory: String
+    let pid: pid_t
+    private let process: Mutex<Process?>
+
+    private init(port: Int, directory: String, process: Process) {
+        self.port = port
+        self.directory = directory
+        self.pid = process.processIdentifier
+        self.process = Mutex(process)
+    }
+
+    /// Starts a sink, runs `body`, and stops the sink by pid whether `body` succeeded or not.
+    static func with<T>(_ body: (SMTPSink) async throws -> T) async throws -> T {
+        let sink = try await start()
+        do {
+            let result = try await body(sink)
+            sink.stop()
+            return result
+        } catch {
+            sink.stop()
+            throw error
+        }
+    }
+
+    /// Installs aiosmtpd with pip if it is missing, then starts the sink on a free port.
+    static func start() async throws -> SMTPSink {
+        if (try? ProcessRunner.run(["python3", "-c", "import aiosmtpd"])) == nil {
+            if (try? ProcessRunner.run(["python3", "-m", "pip", "install", "aiosmtpd"])) == nil {
+                try ProcessRunner.run(["python3", "-m", "pip", "install", "--break-system-packages", "aiosmtpd"])
+            }
+        }
+        let directory = try ProcessRunner.makeTemporaryDirectory(prefix: "curlmail-smtp")
+        let port = try LoopbackPort.free()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("smtp_sink.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, String(port), directory]
+        _ = FileManager.default.createFile(atPath: "\(directory)/sink.log", contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/sink.log"))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try ProcessRunner.launch(process)
+        let sink = SMTPSink(port: port, directory: directory, process: process)
+        do {
+            try await LoopbackPort.waitUntilAccepting(port)
+        } catch {
+            sink.stop()
+            throw error
+        }
+        return sink
+    }
+
+    /// SIGTERM by pid, wait for exit (SIGKILL after 5 s); idempotent.
+    func stop() {
+        guard let process = process.withLock({ current in
+            defer { current = nil }
+            return current
+        }) else { return }
+        kill(pid, SIGTERM)
+        ProcessRunner.waitForExit(pid)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Messages stored so far, in arrival order.
+    func messages() throws -> [ReceivedMessage] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { $0.hasSuffix(".json") }
+            .sorted()
+        return try names.map { name in
+            let stem = String(name.dropLast(".json".count))
+            let envelope = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)"))
+            var message = try JSONDecoder().decode(ReceivedMessage.self, from: envelope)
+            message.data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(stem).eml")))
+            return message
+        }
+    }
+
+    /// Waits until at least `count` messages are stored.
+    func waitForMessages(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [ReceivedMessage] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let stored = try messages()
+            if stored.count >= count || ContinuousClock.now >= deadline { return stored }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+}
