@@ -91,10 +91,16 @@ let package = Package(
         ),
         .executableTarget(name: "PishkhanMIMEFuzz", dependencies: ["PishkhanChannels"], swiftSettings: swiftSettings),
         .testTarget(name: "PishkhanCoreTests", dependencies: ["PishkhanCore"], swiftSettings: swiftSettings),
+        // Real servers for tests: Dovecot and an SMTP sink on loopback, started and stopped by pid.
+        .target(
+            name: "PishkhanTestSupport",
+            dependencies: ["PishkhanChannels"],
+            exclude: ["smtp_sink.py"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PishkhanChannelsTests",
-            dependencies: ["PishkhanChannels", "PishkhanCore"],
-            exclude: ["Mail/Support/smtp_sink.py"],
+            dependencies: ["PishkhanChannels", "PishkhanCore", "PishkhanTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

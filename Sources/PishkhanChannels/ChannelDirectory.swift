@@ -7,9 +7,12 @@ import Yams
 /// what Intake needs and rejects a file it cannot use, naming the file and the field.
 public struct ChannelDirectory: Sendable {
     public private(set) var channels: [String: ChannelSettings]
+    /// The mail settings of email channels that have them, by channel id.
+    public private(set) var email: [String: EmailChannelConfig]
 
-    public init(_ channels: [ChannelSettings]) {
+    public init(_ channels: [ChannelSettings], email: [EmailChannelConfig] = []) {
         self.channels = Dictionary(channels.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.email = Dictionary(email.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     public subscript(id: String) -> ChannelSettings? { channels[id] }
@@ -24,13 +27,16 @@ public struct ChannelDirectory: Sendable {
             .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
             .sorted()
         var result: [ChannelSettings] = []
+        var email: [EmailChannelConfig] = []
         for file in files {
             let url = directory.appendingPathComponent(file)
             let id = (file as NSString).deletingPathExtension
             let text = try String(contentsOf: url, encoding: .utf8)
-            result.append(try parse(text, id: id, file: file))
+            let settings = try parse(text, id: id, file: file)
+            result.append(settings)
+            if settings.kind == .email, let mail = try EmailChannelConfig.parse(text, id: id, file: file) { email.append(mail) }
         }
-        return ChannelDirectory(result)
+        return ChannelDirectory(result, email: email)
     }
 
     struct File: Decodable {

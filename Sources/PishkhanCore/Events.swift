@@ -7,6 +7,8 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case ticketUpdated = "ticket.updated"
     case ticketMerged = "ticket.merged"
     case messageAdded = "message.added"
+    /// An outbound message was sent, or failed for good.
+    case messageDelivery = "message.delivery"
     case customerCreated = "customer.created"
     case customerUpdated = "customer.updated"
     case customerMerged = "customer.merged"

@@ -245,6 +245,40 @@ enum Migrations {
                 CREATE INDEX sla_alerts_recorded ON sla_alerts(kind, recorded_at);
                 """)
         }
+        migrator.registerMigration("2026-11-24-mailbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE channel_state (
+                    channel TEXT PRIMARY KEY,
+                    uid_validity INTEGER,
+                    watermark INTEGER NOT NULL DEFAULT 0,
+                    last_poll_at REAL,
+                    last_success_at REAL,
+                    last_error TEXT,
+                    last_error_at REAL,
+                    fetched INTEGER NOT NULL DEFAULT 0,
+                    stored INTEGER NOT NULL DEFAULT 0,
+                    duplicates INTEGER NOT NULL DEFAULT 0,
+                    quarantined INTEGER NOT NULL DEFAULT 0,
+                    sent INTEGER NOT NULL DEFAULT 0,
+                    send_failures INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE TABLE quarantine (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    channel TEXT NOT NULL,
+                    source_ref TEXT NOT NULL,
+                    raw_sha256 TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 1,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    resolved_at REAL,
+                    ticket_id INTEGER,
+                    UNIQUE (channel, source_ref)
+                );
+                CREATE INDEX quarantine_open ON quarantine(channel, resolved_at, id);
+                """)
+        }
         return migrator
     }
 }

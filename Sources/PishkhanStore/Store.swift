@@ -60,6 +60,23 @@ public protocol Store: Sendable {
     func slaAtRisk(within: TimeInterval, limit: Int) async throws -> [SLAAtRiskTicket]
     func slaSummary(from: Date, to: Date) async throws -> SLASummary
 
+    // MARK: Mailboxes
+    /// Keeps raw bytes (content-addressed) before anything parses them; returns their SHA-256.
+    func storeRaw(_ bytes: Data) throws -> String
+    func raw(sha256: String) throws -> Data
+    func channelStates() async throws -> [ChannelState]
+    func channelState(_ channel: String) async throws -> ChannelState?
+    func recordPoll(channel: String, _ report: PollReport) async throws
+    func recordChannelError(channel: String, _ error: String) async throws
+    @discardableResult
+    func quarantine(channel: String, sourceRef: String, rawSHA256: String, size: Int, reason: String) async throws -> QuarantineItem
+    func quarantined(channel: String, all: Bool, limit: Int) async throws -> [QuarantineItem]
+    func quarantineItem(id: Int64) async throws -> QuarantineItem
+    func resolveQuarantine(id: Int64, ticketID: Int64) async throws -> QuarantineItem
+    func claimOutboundEmail(domains: [String: String], limit: Int, lease: TimeInterval) async throws -> [OutboundEmail]
+    func markOutboundSent(_ job: OutboundEmail) async throws
+    func markOutboundFailed(_ job: OutboundEmail, reason: String, retryAt: Date?) async throws
+
     // MARK: Events and audit
     func events(after seq: Int64, limit: Int) async throws -> [Event]
     func latestEventSeq() async throws -> Int64

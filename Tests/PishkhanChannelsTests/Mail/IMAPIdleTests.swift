@@ -1,4 +1,5 @@
 @testable import PishkhanChannels
+import PishkhanTestSupport
 import Testing
 
 extension ServerBackedTests {

@@ -1,4 +1,5 @@
 import PishkhanChannels
+import PishkhanTestSupport
 import Testing
 
 extension ServerBackedTests {

@@ -1,8 +1,8 @@
 /// Raw RFC 5322 test messages with CRLF line ends (RFC 5322 §2.1) and 8-bit body bytes.
-enum TestMessage {
+public enum TestMessage {
     /// A message whose subject and body carry `index`; the body includes UTF-8 Persian text, a raw 0xFF-free
     /// 8-bit line and a line starting with a dot (to exercise SMTP dot-stuffing).
-    static func make(_ index: Int, from sender: String = "customer@example.com", to recipient: String = "help@example.com") -> [UInt8] {
+    public static func make(_ index: Int, from sender: String = "customer@example.com", to recipient: String = "help@example.com") -> [UInt8] {
         var text = ""
         text += "From: Customer <\(sender)>\r\n"
         text += "To: Help <\(recipient)>\r\n"

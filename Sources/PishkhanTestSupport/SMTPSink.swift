@@ -4,21 +4,21 @@ import Synchronization
 /// A loopback SMTP server (aiosmtpd running `smtp_sink.py`) that stores what it receives; stopped by pid.
 ///
 /// Recipients starting with `reject` get 550, `tempfail` get 451.
-final class SMTPSink: Sendable {
+public final class SMTPSink: Sendable {
     /// One stored message with its SMTP envelope.
-    struct ReceivedMessage: Sendable, Decodable {
-        var mailFrom: String
-        var recipients: [String]
-        var data: [UInt8] = []
+    public struct ReceivedMessage: Sendable, Decodable {
+        public var mailFrom: String
+        public var recipients: [String]
+        public var data: [UInt8] = []
 
         private enum CodingKeys: String, CodingKey {
             case mailFrom, recipients
         }
     }
 
-    let port: Int
-    let directory: String
-    let pid: pid_t
+    public let port: Int
+    public let directory: String
+    public let pid: pid_t
     private let process: Mutex<Process?>
 
     private init(port: Int, directory: String, process: Process) {
@@ -29,7 +29,7 @@ final class SMTPSink: Sendable {
     }
 
     /// Starts a sink, runs `body`, and stops the sink by pid whether `body` succeeded or not.
-    static func with<T>(_ body: (SMTPSink) async throws -> T) async throws -> T {
+    public static func with<T>(_ body: (SMTPSink) async throws -> T) async throws -> T {
         let sink = try await start()
         do {
             let result = try await body(sink)
@@ -42,7 +42,7 @@ final class SMTPSink: Sendable {
     }
 
     /// Installs aiosmtpd with pip if it is missing, then starts the sink on a free port.
-    static func start() async throws -> SMTPSink {
+    public static func start() async throws -> SMTPSink {
         if (try? ProcessRunner.run(["python3", "-c", "import aiosmtpd"])) == nil {
             if (try? ProcessRunner.run(["python3", "-m", "pip", "install", "aiosmtpd"])) == nil {
                 try ProcessRunner.run(["python3", "-m", "pip", "install", "--break-system-packages", "aiosmtpd"])
@@ -71,7 +71,7 @@ final class SMTPSink: Sendable {
     }
 
     /// SIGTERM by pid, wait for exit (SIGKILL after 5 s); idempotent.
-    func stop() {
+    public func stop() {
         guard let process = process.withLock({ current in
             defer { current = nil }
             return current
@@ -83,7 +83,7 @@ final class SMTPSink: Sendable {
     }
 
     /// Messages stored so far, in arrival order.
-    func messages() throws -> [ReceivedMessage] {
+    public func messages() throws -> [ReceivedMessage] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
             .filter { $0.hasSuffix(".json") }
             .sorted()
@@ -97,7 +97,7 @@ final class SMTPSink: Sendable {
     }
 
     /// Waits until at least `count` messages are stored.
-    func waitForMessages(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [ReceivedMessage] {
+    public func waitForMessages(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [ReceivedMessage] {
         let deadline = ContinuousClock.now + timeout
         while true {
             let stored = try messages()

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Free loopback ports for test servers, and waiting until a server accepts connections.
-enum LoopbackPort {
-    struct Timeout: Error, CustomStringConvertible {
+public enum LoopbackPort {
+    public struct Timeout: Error, CustomStringConvertible {
         let port: Int
-        var description: String { "nothing accepted connections on 127.0.0.1:\(port) in time" }
+        public var description: String { "nothing accepted connections on 127.0.0.1:\(port) in time" }
     }
 
     /// Asks the kernel for an unused port on 127.0.0.1 by binding port 0.
-    static func free() throws -> Int {
+    public static func free() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
         defer { close(descriptor) }
@@ -27,7 +27,7 @@ enum LoopbackPort {
     }
 
     /// True when a TCP connect to 127.0.0.1:`port` succeeds right now.
-    static func accepts(_ port: Int) -> Bool {
+    public static func accepts(_ port: Int) -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
@@ -41,7 +41,7 @@ enum LoopbackPort {
     }
 
     /// Polls until the port accepts, or throws after `timeout`.
-    static func waitUntilAccepting(_ port: Int, timeout: Duration = .seconds(15)) async throws {
+    public static func waitUntilAccepting(_ port: Int, timeout: Duration = .seconds(15)) async throws {
         let deadline = ContinuousClock.now + timeout
         while !accepts(port) {
             guard ContinuousClock.now < deadline else { throw Timeout(port: port) }

@@ -5,34 +5,34 @@ import Synchronization
 /// A real Dovecot IMAP server on a free loopback port with one user, for tests; stopped by pid.
 ///
 /// Everything (config, runtime dir, logs, the user's Maildir) lives in one temporary directory.
-final class DovecotServer: Sendable {
+public final class DovecotServer: Sendable {
     static let user = "agent"
     static let password = "secret"
     /// Dovecot refuses uid 0 for mail users (`first_valid_uid`), so the Maildir belongs to 5000:5000.
     static let mailUID: uid_t = 5000
 
-    let root: String
-    let port: Int
+    public let root: String
+    public let port: Int
     /// Implicit-TLS (imaps) port, or nil when started without TLS.
-    let tlsPort: Int?
-    let pid: pid_t
+    public let tlsPort: Int?
+    public let pid: pid_t
     private let process: Mutex<Process?>
 
-    var configPath: String { "\(root)/dovecot.conf" }
-    var logPath: String { "\(root)/dovecot.log" }
-    var homePath: String { "\(root)/mail/\(Self.user)" }
+    public var configPath: String { "\(root)/dovecot.conf" }
+    public var logPath: String { "\(root)/dovecot.log" }
+    public var homePath: String { "\(root)/mail/\(Self.user)" }
     /// `mail_location = maildir:~/Maildir`: INBOX is this directory, other folders are `.Name` in it.
-    var maildirPath: String { "\(homePath)/Maildir" }
-    var url: String { "imap://127.0.0.1:\(port)" }
+    public var maildirPath: String { "\(homePath)/Maildir" }
+    public var url: String { "imap://127.0.0.1:\(port)" }
     /// Self-signed certificate for 127.0.0.1 (also usable as the CA bundle), when started with TLS.
-    var certificatePath: String { "\(root)/tls/cert.pem" }
+    public var certificatePath: String { "\(root)/tls/cert.pem" }
 
-    var settings: MailServerSettings {
+    public var settings: MailServerSettings {
         MailServerSettings(host: "127.0.0.1", port: port, security: .none, username: Self.user, password: Self.password)
     }
 
     /// Settings for the TLS listeners: `.startTLS` on the plain port, `.implicitTLS` on the imaps port.
-    func tlsSettings(_ security: TransportSecurity, verifyPeer: Bool, trustOwnCertificate: Bool = false) -> MailServerSettings {
+    public func tlsSettings(_ security: TransportSecurity, verifyPeer: Bool, trustOwnCertificate: Bool = false) -> MailServerSettings {
         MailServerSettings(
             host: "127.0.0.1",
             port: security == .implicitTLS ? (tlsPort ?? port) : port,
@@ -53,7 +53,7 @@ final class DovecotServer: Sendable {
     }
 
     /// Starts a server, runs `body`, and stops the server by pid whether `body` succeeded or not.
-    static func with<T>(
+    public static func with<T>(
         extraConfig: String = "",
         tls: Bool = false,
         _ body: (DovecotServer) async throws -> T
@@ -71,7 +71,7 @@ final class DovecotServer: Sendable {
 
     /// Installs dovecot-imapd if missing, writes a private config, starts the daemon and waits for its port.
     /// With `tls`, a self-signed certificate for 127.0.0.1 enables STARTTLS and an imaps listener.
-    static func start(extraConfig: String = "", tls: Bool = false) async throws -> DovecotServer {
+    public static func start(extraConfig: String = "", tls: Bool = false) async throws -> DovecotServer {
         if !ProcessRunner.isInstalled("dovecot") {
             try ProcessRunner.run(["apt-get", "install", "-y", "dovecot-imapd"])
         }
@@ -123,7 +123,7 @@ final class DovecotServer: Sendable {
     }
 
     /// Stops the master by pid (SIGTERM, SIGKILL after 5 s) and reaps it; idempotent.
-    func stop() {
+    public func stop() {
         guard let process = process.withLock({ current in
             defer { current = nil }
             return current
@@ -138,7 +138,7 @@ final class DovecotServer: Sendable {
 
     /// Drops a message straight into `new/` the way an MDA does (Maildir: write in tmp/, rename into new/),
     /// owned by the mail user. `folder` nil means INBOX.
-    func deliver(_ message: [UInt8], to folder: String? = nil) throws {
+    public func deliver(_ message: [UInt8], to folder: String? = nil) throws {
         let base = folder.map { "\(maildirPath)/.\($0)" } ?? maildirPath
         for directory in [maildirPath, base, "\(base)/tmp", "\(base)/new", "\(base)/cur"] {
             if !FileManager.default.fileExists(atPath: directory) {
@@ -158,12 +158,12 @@ final class DovecotServer: Sendable {
     }
 
     /// Appends through IMAP, as a second way to put mail in.
-    func append(_ message: [UInt8], to mailbox: String = "INBOX") async throws {
+    public func append(_ message: [UInt8], to mailbox: String = "INBOX") async throws {
         try await IMAPClient(settings: settings).append(message, to: mailbox)
     }
 
     /// The server log, for failure messages.
-    func log() -> String {
+    public func log() -> String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 

@@ -1,12 +1,12 @@
 import Foundation
 
 /// Runs short helper commands (dovecot, doveadm, apt-get, pip) for the test harness and captures their output.
-enum ProcessRunner {
-    struct Failure: Error, CustomStringConvertible {
+public enum ProcessRunner {
+    public struct Failure: Error, CustomStringConvertible {
         let command: [String]
         let status: Int32
         let output: String
-        var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
+        public var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
     }
 
     /// Runs `arguments` (first element looked up on PATH via /usr/bin/env) and returns combined output.
@@ -14,7 +14,7 @@ enum ProcessRunner {
     /// Output goes to a file, not a pipe: a daemon such as `dovecot` keeps the inherited descriptor open,
     /// so reading a pipe to its end would never finish.
     @discardableResult
-    static func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
+    public static func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
         let outputPath = "/tmp/curlmail-run-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).log"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
@@ -37,7 +37,7 @@ enum ProcessRunner {
 
     /// Starts `process` with no signals blocked. The child inherits the calling thread's signal mask, and
     /// Swift's pool threads block SIGTERM, which would make `doveadm stop` and `kill` on the child hang.
-    static func launch(_ process: Process) throws {
+    public static func launch(_ process: Process) throws {
         var empty = sigset_t()
         var previous = sigset_t()
         sigemptyset(&empty)
@@ -47,21 +47,21 @@ enum ProcessRunner {
     }
 
     /// True when `name` is an executable on PATH or in the sbin directories.
-    static func isInstalled(_ name: String) -> Bool {
+    public static func isInstalled(_ name: String) -> Bool {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/local/sbin"]
         return directories.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
     }
 
     /// True while `pid` names a live process (a zombie counts as gone).
-    static func isAlive(_ pid: pid_t) -> Bool {
+    public static func isAlive(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 else { return errno == EPERM }
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         return !status.contains("State:\tZ")
     }
 
     /// Waits up to `timeout` for `pid` to exit, then SIGKILLs it.
-    static func waitForExit(_ pid: pid_t, timeout: Duration = .seconds(5)) {
+    public static func waitForExit(_ pid: pid_t, timeout: Duration = .seconds(5)) {
         let deadline = ContinuousClock.now + timeout
         while isAlive(pid), ContinuousClock.now < deadline {
             usleep(20_000)
@@ -73,7 +73,7 @@ enum ProcessRunner {
     }
 
     /// A fresh directory under /tmp that other users can traverse (Dovecot's login processes need that).
-    static func makeTemporaryDirectory(prefix: String) throws -> String {
+    public static func makeTemporaryDirectory(prefix: String) throws -> String {
         var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else {
             throw CocoaError(.fileWriteUnknown)
