@@ -120,7 +120,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["PishkhanCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "PishkhanCore", "PishkhanChannels", "PishkhanTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -62,10 +62,23 @@ struct APIRoutes: Sendable {
         var name: String
         var threadWindowHours: Double
         var assignment: String
+        /// For email channels: whether the mailbox is read and replies are sent.
+        var mailbox: MailboxView?
+        /// Last poll, last error and counts, once the channel has been polled or has sent.
+        var state: ChannelState?
+    }
+
+    struct MailboxView: Codable {
+        var reads: Bool
+        var sends: Bool
+        var mailbox: String?
+        var pollSeconds: Double?
+        var from: String?
     }
 
     @Sendable func listChannels(_ request: Request, context: PishkhanRequestContext) async throws -> [String: [ChannelView]] {
         _ = try context.require(.agent)
+        let states = Dictionary(try await store.channelStates().map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
         return ["channels": channels.sorted.map { c in
             let rule: String
             switch c.assignment {
@@ -73,7 +86,12 @@ struct APIRoutes: Sendable {
             case .roundRobin(let g): rule = "round-robin(\(g))"
             case .leastLoaded(let g, let cap): rule = "least-loaded(\(g), capacity \(cap))"
             }
-            return ChannelView(id: c.id, kind: c.kind, name: c.displayName, threadWindowHours: c.threadWindow / 3600, assignment: rule)
+            let mail = channels.email[c.id].map { m in
+                MailboxView(reads: m.imap != nil, sends: m.smtp != nil, mailbox: m.imap == nil ? nil : m.mailbox,
+                            pollSeconds: m.imap == nil ? nil : Double(m.pollInterval.components.seconds), from: m.fromAddress)
+            }
+            return ChannelView(id: c.id, kind: c.kind, name: c.displayName, threadWindowHours: c.threadWindow / 3600, assignment: rule,
+                               mailbox: mail, state: states[c.id])
         }]
     }
 

@@ -46,6 +46,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContex
     let api = router.group("api/v1").add(middleware: AuthMiddleware(store: deps.store, tokens: TokenCache()))
     APIRoutes(store: deps.store, channels: deps.channels, rules: deps.rules, metrics: deps.metrics).register(on: api)
     SLARoutes(store: deps.store).register(on: api)
+    QuarantineRoutes(store: deps.store, channels: deps.channels, rules: deps.rules).register(on: api)
     return router
 }
 

@@ -6,8 +6,8 @@ import Synchronization
 ///
 /// Everything (config, runtime dir, logs, the user's Maildir) lives in one temporary directory.
 public final class DovecotServer: Sendable {
-    static let user = "agent"
-    static let password = "secret"
+    public static let user = "agent"
+    public static let password = "secret"
     /// Dovecot refuses uid 0 for mail users (`first_valid_uid`), so the Maildir belongs to 5000:5000.
     static let mailUID: uid_t = 5000
 

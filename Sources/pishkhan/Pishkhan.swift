@@ -92,10 +92,35 @@ struct Serve: AsyncParsableCommand {
         let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules)
         let app = buildApplication(deps, host: config.host, port: config.port, logger: logger)
         let scheduler = SLAScheduler(store: store, logger: logger, metrics: deps.metrics)
-        let services = ServiceGroup(configuration: .init(
-            services: [.init(service: app), .init(service: scheduler)],
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: scheduler)]
+        // Mail: a poller per mailbox and one outbox worker. Passwords come from the variables the channel
+        // files name; a missing one stops the start, naming it.
+        var smtpPasswords: [String: String] = [:]
+        for mail in channelDirectory.email.values.sorted(by: { $0.channel < $1.channel }) {
+            if let imap = mail.imap, let settings = channelDirectory[mail.channel] {
+                let poller = try MailboxPoller(config: mail, channel: settings, password: try Self.secret(imap.passwordEnv, mail.channel),
+                                               store: store, rules: config.priorityRules, logger: logger)
+                services.append(.init(service: poller))
+            }
+            if let smtp = mail.smtp { smtpPasswords[mail.channel] = try Self.secret(smtp.passwordEnv, mail.channel) }
+        }
+        let outbox = try EmailOutboxWorker(channels: Array(channelDirectory.email.values), passwords: smtpPasswords, store: store, logger: logger)
+        if !outbox.isEmpty { services.append(.init(service: outbox)) }
+        let group = ServiceGroup(configuration: .init(
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await services.run()
+        try await group.run()
+    }
+}
+
+extension Serve {
+    /// The value of the environment variable a channel file names for a password; "" when it names none.
+    static func secret(_ variable: String?, _ channel: String) throws -> String {
+        guard let variable else { return "" }
+        guard let value = ProcessInfo.processInfo.environment[variable] else {
+            throw ValidationError("channel \(channel) reads its password from \(variable), which is not set")
+        }
+        return value
     }
 }
 

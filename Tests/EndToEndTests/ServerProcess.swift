@@ -20,9 +20,10 @@ final class ServerProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    init(dataDirectory: URL, channels: URL, port: Int) throws {
+    init(dataDirectory: URL, channels: URL, port: Int, environment: [String: String] = [:]) throws {
         self.port = port
         process.executableURL = Self.binary
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.arguments = ["serve", "--port", String(port), "--data", dataDirectory.path, "--channels", channels.path,
                              "--knowledge-base", dataDirectory.appendingPathComponent("no-kb").path, "--log-level", "warning",
                              "--sla", Self.repository.appendingPathComponent("SLA/sla.yaml").path]

@@ -1,0 +1,166 @@
+import Foundation
+import Logging
+import PishkhanChannels
+import PishkhanCore
+import PishkhanStore
+import ServiceLifecycle
+
+/// Reads one email channel's IMAP mailbox into Intake.
+///
+/// Order per message, never another: fetch by UID, keep the raw bytes, decode, hand to Intake (which
+/// commits), then flag or move the message on the server, then advance the stored watermark. A crash
+/// anywhere repeats at most the tail of a batch, and Intake recognises those messages as duplicates. New
+/// mail is found by `UID SEARCH` above the watermark, never by `\Seen`; a changed UIDVALIDITY re-scans
+/// the whole mailbox and lets the duplicate check skip what is stored. A message that cannot be stored
+/// goes to the quarantine with its reason and the batch carries on.
+public final class MailboxPoller: Service, Sendable {
+    public let config: EmailChannelConfig
+    let channel: ChannelSettings
+    let client: IMAPClient
+    let store: any Store
+    let rules: PriorityRules
+    let logger: Logger
+    /// Messages fetched before their ingests run together (and share group commits).
+    static let batch = 64
+
+    public init(config: EmailChannelConfig, channel: ChannelSettings, password: String, store: any Store, rules: PriorityRules, logger: Logger) throws {
+        guard let imap = config.imap else { throw MailError("channel \(config.channel) has no imap section") }
+        self.config = config
+        self.channel = channel
+        self.client = try IMAPClient(settings: imap.settings(password: password))
+        self.store = store
+        self.rules = rules
+        self.logger = logger
+    }
+
+    enum Outcome: Sendable { case stored, duplicate, quarantined }
+
+    /// One pass over everything above the watermark. Stops at the first message it could neither store
+    /// nor quarantine (a database or server error), leaving the watermark just before it.
+    @discardableResult
+    public func poll() async throws -> PollReport {
+        let status = try await client.select(config.mailbox)
+        let state = try await store.channelState(config.channel)
+        var watermark: UInt32 = 0
+        if let state, state.uidValidity == status.uidValidity { watermark = state.watermark }
+        if let state, let old = state.uidValidity, old != status.uidValidity {
+            logger.warning("UIDVALIDITY changed; re-reading the mailbox, stored messages are skipped as duplicates",
+                           metadata: ["channel": "\(config.channel)", "was": "\(old)", "now": "\(status.uidValidity)"])
+        }
+        var total = PollReport(uidValidity: status.uidValidity, watermark: watermark)
+        let uids = try await client.searchUIDs(in: config.mailbox, above: watermark).sorted()
+        if uids.isEmpty {
+            try await store.recordPoll(channel: config.channel, total)
+            return total
+        }
+        for start in stride(from: 0, to: uids.count, by: Self.batch) {
+            let chunk = Array(uids[start..<min(uids.count, start + Self.batch)])
+            var report = PollReport(uidValidity: status.uidValidity, watermark: watermark)
+            var fetched: [(UInt32, [UInt8])] = []
+            do {
+                for uid in chunk { fetched.append((uid, try await client.fetch(uid: uid, in: config.mailbox))) }
+            } catch {
+                report.error = "fetch: \(error)"
+            }
+            report.fetched = fetched.count
+            let outcomes = await withTaskGroup(of: (Int, Result<Outcome, any Error>).self) { group in
+                for (i, (uid, raw)) in fetched.enumerated() {
+                    group.addTask {
+                        do { return (i, .success(try await self.store(uid: uid, raw: raw, uidValidity: status.uidValidity))) } catch { return (i, .failure(error)) }
+                    }
+                }
+                var results = [Result<Outcome, any Error>?](repeating: nil, count: fetched.count)
+                for await (i, r) in group { results[i] = r }
+                return results.compactMap { $0 }
+            }
+            for ((uid, _), outcome) in zip(fetched, outcomes) {
+                guard case .success(let done) = outcome else {
+                    if case .failure(let error) = outcome { report.error = "store UID \(uid): \(error)" }
+                    break
+                }
+                do {
+                    try await afterStore(uid)
+                } catch {
+                    report.error = "after storing UID \(uid): \(error)"
+                    break
+                }
+                watermark = uid
+                report.watermark = uid
+                switch done {
+                case .stored: report.stored += 1
+                case .duplicate: report.duplicates += 1
+                case .quarantined: report.quarantined += 1
+                }
+            }
+            try await store.recordPoll(channel: config.channel, report)
+            total.watermark = report.watermark
+            total.fetched += report.fetched
+            total.stored += report.stored
+            total.duplicates += report.duplicates
+            total.quarantined += report.quarantined
+            if let error = report.error {
+                total.error = error
+                return total
+            }
+        }
+        return total
+    }
+
+    /// Keeps the raw bytes, decodes, and ingests one message. Throws only for what a retry may fix.
+    func store(uid: UInt32, raw: [UInt8], uidValidity: UInt32) async throws -> Outcome {
+        switch try await EmailIngest(store: store, rules: rules, logger: logger)
+            .ingest(raw: raw, channel: channel, sourceRef: "imap:\(uidValidity):\(uid)") {
+        case .stored: .stored
+        case .duplicate: .duplicate
+        case .quarantined: .quarantined
+        }
+    }
+
+    private func afterStore(_ uid: UInt32) async throws {
+        switch config.afterStore {
+        case .markSeen: try await client.markSeen(uid: uid, in: config.mailbox)
+        case .move(let folder): try await client.move(uid: uid, from: config.mailbox, to: folder)
+        }
+    }
+
+    public func run() async throws {
+        if case .move(let folder) = config.afterStore { try? await client.create(mailbox: folder) }
+        await cancelWhenGracefulShutdown { await self.loop() }
+    }
+
+    private func loop() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let report = try await poll()
+                if let error = report.error { throw MailError(error) }
+                failures = 0
+                if report.fetched > 0 {
+                    logger.info("mailbox polled", metadata: [
+                        "channel": "\(config.channel)", "stored": "\(report.stored)", "duplicates": "\(report.duplicates)",
+                        "quarantined": "\(report.quarantined)", "watermark": "\(report.watermark)",
+                    ])
+                }
+                // New mail at once through IDLE where the server has it; otherwise poll again later.
+                let next = try await client.select(config.mailbox)
+                if case .unsupported = try await client.idle(in: config.mailbox, timeout: config.pollInterval, knownUIDNext: next.uidNext) {
+                    try await Task.sleep(for: config.pollInterval)
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                failures += 1
+                logger.error("mailbox poll failed; backing off", metadata: ["channel": "\(config.channel)", "error": "\(error)", "attempt": "\(failures)"])
+                try? await store.recordChannelError(channel: config.channel, "\(error)")
+                let seconds = min(300, 1 << min(failures, 9))
+                try? await Task.sleep(for: .seconds(seconds))
+            }
+        }
+    }
+}
+
+/// A mail service's own failure, with the text shown on the channel.
+struct MailError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
