@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "PishkhanBench",
             dependencies: [
-                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels",
+                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

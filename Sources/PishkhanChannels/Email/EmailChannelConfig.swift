@@ -16,6 +16,20 @@ public struct EmailChannelConfig: Sendable, Equatable {
     public var fromAddress: String?
     public var fromName: String?
 
+    public init(
+        channel: String, imap: Endpoint?, mailbox: String = "INBOX", pollInterval: Duration = .seconds(60),
+        afterStore: AfterStore = .markSeen, smtp: Endpoint?, fromAddress: String? = nil, fromName: String? = nil
+    ) {
+        self.channel = channel
+        self.imap = imap
+        self.mailbox = mailbox
+        self.pollInterval = pollInterval
+        self.afterStore = afterStore
+        self.smtp = smtp
+        self.fromAddress = fromAddress
+        self.fromName = fromName
+    }
+
     /// What happens to a message on the server once it is stored.
     public enum AfterStore: Sendable, Equatable {
         case markSeen
@@ -30,6 +44,15 @@ public struct EmailChannelConfig: Sendable, Equatable {
         public var user: String
         public var passwordEnv: String?
         public var verifyPeer: Bool
+
+        public init(host: String, port: Int, security: TransportSecurity, user: String, passwordEnv: String?, verifyPeer: Bool = true) {
+            self.host = host
+            self.port = port
+            self.security = security
+            self.user = user
+            self.passwordEnv = passwordEnv
+            self.verifyPeer = verifyPeer
+        }
 
         public func settings(password: String) -> MailServerSettings {
             MailServerSettings(host: host, port: port, security: security, username: user, password: password, verifyPeer: verifyPeer)
