@@ -142,8 +142,10 @@ struct Intake {
         case .append(let id, let rule):
             ticketID = id
             threadedBy = rule
-            let current = try Binder.first(db, "SELECT status FROM tickets WHERE id = ?", { $0.int(id) }, read: { $0.text(0) })
-            let status = current.flatMap { $0 }.flatMap(TicketStatus.init(rawValue:)) ?? .open
+            let current = try Binder.first(db, "SELECT status, first_responded_at IS NOT NULL FROM tickets WHERE id = ?", { $0.int(id) },
+                                           read: { ($0.text(0), $0.int(1) == 1) })
+            let status = current.flatMap { $0.0 }.flatMap(TicketStatus.init(rawValue:)) ?? .open
+            let answered = current?.1 ?? true
             // A machine's message (a bounce, an out-of-office) is kept on the ticket but changes nothing.
             let next = m.automated ? status : status.afterCustomerMessage
             try Binder.execute(db, """
@@ -164,7 +166,9 @@ struct Intake {
                     "cause": .string("customer-message"),
                 ])
             }
-            if !m.automated {
+            // Before anyone answered, a customer's follow-up changes no clock unless it moves the status
+            // (first response already runs; next response needs a reply first): skip the clock reads.
+            if !m.automated && (answered || next != status) {
                 try clocks.apply(ticketID: id, log: &log) { _ in
                     (next != status ? [.statusChanged(from: status, to: next)] : []) + [.customerWrote]
                 }

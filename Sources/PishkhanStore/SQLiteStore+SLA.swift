@@ -99,27 +99,42 @@ extension SQLiteStore {
     // MARK: Scheduler
 
     /// Every pending warning and breach, for the scheduler's rebuild on start. Reads the covering index
-    /// only.
+    /// only, in two halves of the time range on two connections at once.
     public func pendingSLATimers() async throws -> [(SLATimerQueue.Key, SLATimerQueue.Timer)] {
-        try await read { db in
-            var timers: [(SLATimerQueue.Key, SLATimerQueue.Timer)] = []
-            try Binder.each(db, """
-                SELECT next_fire_at, ticket_id, metric, next_fire_kind, cycle FROM sla_clocks
-                WHERE next_fire_at IS NOT NULL ORDER BY next_fire_at
-                """, { _ in }) { row in
-                let metric: SLAMetric
-                switch row.firstByte(2) {
-                case UInt8(ascii: "f"): metric = .firstResponse
-                case UInt8(ascii: "n"): metric = .nextResponse
-                default: metric = .resolution
-                }
-                timers.append((
-                    SLATimerQueue.Key(ticketID: row.int(1), metric: metric),
-                    SLATimerQueue.Timer(at: row.double(0), kind: row.firstByte(3) == UInt8(ascii: "w") ? .warning : .breach,
-                                        cycle: Int32(clamping: row.int(4)))))
-            }
-            return timers
+        let bounds = try await read { db -> (Double, Double)? in
+            guard let low = try Double.fetchOne(db, sql: "SELECT MIN(next_fire_at) FROM sla_clocks WHERE next_fire_at IS NOT NULL"),
+                  let high = try Double.fetchOne(db, sql: "SELECT MAX(next_fire_at) FROM sla_clocks WHERE next_fire_at IS NOT NULL")
+            else { return nil }
+            return (low, high)
         }
+        guard let (low, high) = bounds else { return [] }
+        let middle = low + (high - low) / 2
+        async let early = read { db in try Self.timers(db, from: low, below: middle) }
+        async let late = read { db in try Self.timers(db, from: middle, below: .infinity) }
+        return try await early + late
+    }
+
+    private static func timers(_ db: Database, from low: Double, below high: Double) throws -> [(SLATimerQueue.Key, SLATimerQueue.Timer)] {
+        var timers: [(SLATimerQueue.Key, SLATimerQueue.Timer)] = []
+        try Binder.each(db, """
+            SELECT next_fire_at, ticket_id, metric, next_fire_kind, cycle FROM sla_clocks
+            WHERE next_fire_at >= ? AND next_fire_at < ? ORDER BY next_fire_at
+            """, {
+                $0.double(low)
+                $0.double(high)
+            }) { row in
+            let metric: SLAMetric
+            switch row.firstByte(2) {
+            case UInt8(ascii: "f"): metric = .firstResponse
+            case UInt8(ascii: "n"): metric = .nextResponse
+            default: metric = .resolution
+            }
+            timers.append((
+                SLATimerQueue.Key(ticketID: row.int(1), metric: metric),
+                SLATimerQueue.Timer(at: row.double(0), kind: row.firstByte(3) == UInt8(ascii: "w") ? .warning : .breach,
+                                    cycle: Int32(clamping: row.int(4)))))
+        }
+        return timers
     }
 
     /// Records every warning and breach among `keys` that has fallen due, once per ticket, metric and

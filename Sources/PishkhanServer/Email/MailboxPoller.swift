@@ -63,15 +63,20 @@ public final class MailboxPoller: Service, Sendable {
                 report.error = "fetch: \(error)"
             }
             report.fetched = fetched.count
+            let batch = fetched
             let outcomes = await withTaskGroup(of: (Int, Result<Outcome, any Error>).self) { group in
-                for (i, (uid, raw)) in fetched.enumerated() {
+                for (i, item) in batch.enumerated() {
                     group.addTask {
-                        do { return (i, .success(try await self.store(uid: uid, raw: raw, uidValidity: status.uidValidity))) } catch { return (i, .failure(error)) }
+                        do {
+                            return (i, .success(try await self.store(uid: item.0, raw: item.1, uidValidity: status.uidValidity)))
+                        } catch {
+                            return (i, .failure(error))
+                        }
                     }
                 }
-                var results = [Result<Outcome, any Error>?](repeating: nil, count: fetched.count)
-                for await (i, r) in group { results[i] = r }
-                return results.compactMap { $0 }
+                var results: [Int: Result<Outcome, any Error>] = [:]
+                for await (i, result) in group { results[i] = result }
+                return (0..<batch.count).map { results[$0] ?? .failure(MailError("message \($0) of the batch reported no outcome")) }
             }
             for ((uid, _), outcome) in zip(fetched, outcomes) {
                 guard case .success(let done) = outcome else {
