@@ -44,6 +44,16 @@ struct IMAP: AsyncParsableCommand {
             let start = ContinuousClock.now
             let result = try await poller.poll()
             let seconds = (ContinuousClock.now - start).seconds
+            // The IMAP round trips on their own, over one reused connection: fetch and flag.
+            let client = try IMAPClient(settings: config.imap!.settings(password: DovecotServer.password))
+            _ = try await client.select("INBOX")
+            let sample = min(500, messages)
+            let t0 = ContinuousClock.now
+            for uid in 1...UInt32(sample) { _ = try await client.fetch(uid: uid) }
+            let fetchRate = Double(sample) / (ContinuousClock.now - t0).seconds
+            let t1 = ContinuousClock.now
+            for uid in 1...UInt32(sample) { try await client.markSeen(uid: uid) }
+            let flagRate = Double(sample) / (ContinuousClock.now - t1).seconds
             return .object([
                 "messages": .int(Int64(messages)), "mailboxMiB": .number((Double(bytes) / 1_048_576).rounded(to: 1)),
                 "stored": .int(Int64(result.stored)), "duplicates": .int(Int64(result.duplicates)),
@@ -51,6 +61,8 @@ struct IMAP: AsyncParsableCommand {
                 "messagesPerSecond": .number((Double(result.fetched) / seconds).rounded()),
                 "pipeline": .string("UID SEARCH, UID FETCH one reused connection, raw kept, MIME decode, Intake (synchronous=FULL), UID STORE \\Seen, watermark"),
                 "target": .string("≥ 1000 messages/s"), "peakRSSMiB": .number(PeakRSS.mebibytes),
+                "error": result.error.map(JSONValue.string) ?? .null,
+                "fetchOnlyPerSecond": .number(fetchRate.rounded()), "flagOnlyPerSecond": .number(flagRate.rounded()),
             ])
         }
         print(String(decoding: try JSONEncoder.pretty.encode(["machine": Ingest().machine(), "imap": report]), as: UTF8.self))

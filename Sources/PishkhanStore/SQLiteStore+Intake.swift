@@ -21,7 +21,8 @@ extension SQLiteStore {
             guard let attachments else {
                 throw StoreError.invalid(ValidationError(field: "attachments", reason: "are not accepted by this store"))
             }
-            for a in message.attachments { stored.append((a, try attachments.store(a.content))) }
+            let hashes = try await attachments.write(message.attachments.map(\.content))
+            stored = Array(zip(message.attachments, hashes))
         }
         // Text work happens here, on the caller's thread, so the single writer only does SQL.
         let prepared = Intake.Prepared(

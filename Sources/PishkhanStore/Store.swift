@@ -62,7 +62,10 @@ public protocol Store: Sendable {
 
     // MARK: Mailboxes
     /// Keeps raw bytes (content-addressed) before anything parses them; returns their SHA-256.
-    func storeRaw(_ bytes: Data) throws -> String
+    func storeRaw(_ bytes: Data) async throws -> String
+    /// Writes files content-addressed without syncing each; `syncStagedFiles()` flushes them all at once.
+    func stageFiles(_ files: [Data]) async throws -> [String]
+    func syncStagedFiles() async throws
     func raw(sha256: String) throws -> Data
     func channelStates() async throws -> [ChannelState]
     func channelState(_ channel: String) async throws -> ChannelState?

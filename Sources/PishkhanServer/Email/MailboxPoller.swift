@@ -22,6 +22,8 @@ public final class MailboxPoller: Service, Sendable {
     let logger: Logger
     /// Messages fetched before their ingests run together (and share group commits).
     static let batch = 64
+    /// UIDs per `UID SEARCH`.
+    static let searchWindow: UInt32 = 1000
 
     public init(config: EmailChannelConfig, channel: ChannelSettings, password: String, store: any Store, rules: PriorityRules, logger: Logger) throws {
         guard let imap = config.imap else { throw MailError("channel \(config.channel) has no imap section") }
@@ -48,77 +50,120 @@ public final class MailboxPoller: Service, Sendable {
                            metadata: ["channel": "\(config.channel)", "was": "\(old)", "now": "\(status.uidValidity)"])
         }
         var total = PollReport(uidValidity: status.uidValidity, watermark: watermark)
-        let uids = try await client.searchUIDs(in: config.mailbox, above: watermark).sorted()
+        var uids: [UInt32] = []
+        if let uidNext = status.uidNext, uidNext > 0 {
+            // Window by window up to UIDNEXT; anything arriving meanwhile is the next poll's.
+            var from = watermark
+            while from < uidNext - 1 {
+                let upper = min(uidNext - 1, from + Self.searchWindow)
+                uids += try await client.searchUIDs(in: config.mailbox, above: from, through: upper)
+                from = upper
+            }
+        } else {
+            uids = try await client.searchUIDs(in: config.mailbox, above: watermark).sorted()
+        }
         if uids.isEmpty {
             try await store.recordPoll(channel: config.channel, total)
             return total
         }
-        for start in stride(from: 0, to: uids.count, by: Self.batch) {
-            let chunk = Array(uids[start..<min(uids.count, start + Self.batch)])
-            var report = PollReport(uidValidity: status.uidValidity, watermark: watermark)
-            var fetched: [(UInt32, [UInt8])] = []
-            do {
-                for uid in chunk { fetched.append((uid, try await client.fetch(uid: uid, in: config.mailbox))) }
-            } catch {
-                report.error = "fetch: \(error)"
-            }
-            report.fetched = fetched.count
-            let batch = fetched
-            let outcomes = await withTaskGroup(of: (Int, Result<Outcome, any Error>).self) { group in
-                for (i, item) in batch.enumerated() {
-                    group.addTask {
-                        do {
-                            return (i, .success(try await self.store(uid: item.0, raw: item.1, uidValidity: status.uidValidity)))
-                        } catch {
-                            return (i, .failure(error))
-                        }
-                    }
-                }
-                var results: [Int: Result<Outcome, any Error>] = [:]
-                for await (i, result) in group { results[i] = result }
-                return (0..<batch.count).map { results[$0] ?? .failure(MailError("message \($0) of the batch reported no outcome")) }
-            }
-            for ((uid, _), outcome) in zip(fetched, outcomes) {
-                guard case .success(let done) = outcome else {
-                    if case .failure(let error) = outcome { report.error = "store UID \(uid): \(error)" }
-                    break
-                }
+        // A pipeline of two: while one batch is committed, the next is fetched over the same connection.
+        // Flags, moves and the watermark still follow commit, batch by batch, in UID order.
+        var inFlight: (fetched: [(UInt32, [UInt8])], fetchError: String?, outcomes: Task<[Result<Outcome, any Error>], Never>)?
+        var start = 0
+        while inFlight != nil || start < uids.count {
+            var next: (fetched: [(UInt32, [UInt8])], fetchError: String?)?
+            if start < uids.count && inFlight?.fetchError == nil {
+                let chunk = uids[start..<min(uids.count, start + Self.batch)]
+                start += chunk.count
+                var fetched: [(UInt32, [UInt8])] = []
+                var fetchError: String?
                 do {
-                    try await afterStore(uid)
+                    for uid in chunk { fetched.append((uid, try await client.fetch(uid: uid, in: config.mailbox))) }
                 } catch {
-                    report.error = "after storing UID \(uid): \(error)"
-                    break
+                    fetchError = "fetch: \(error)"
                 }
-                watermark = uid
-                report.watermark = uid
-                switch done {
-                case .stored: report.stored += 1
-                case .duplicate: report.duplicates += 1
-                case .quarantined: report.quarantined += 1
+                next = (fetched, fetchError)
+            } else {
+                start = uids.count
+            }
+            if let done = inFlight {
+                let report = try await finish(done.fetched, outcomes: await done.outcomes.value, fetchError: done.fetchError,
+                                              uidValidity: status.uidValidity, watermark: &watermark)
+                total.watermark = report.watermark
+                total.fetched += report.fetched
+                total.stored += report.stored
+                total.duplicates += report.duplicates
+                total.quarantined += report.quarantined
+                if let error = report.error {
+                    total.error = error
+                    return total
                 }
             }
-            try await store.recordPoll(channel: config.channel, report)
-            total.watermark = report.watermark
-            total.fetched += report.fetched
-            total.stored += report.stored
-            total.duplicates += report.duplicates
-            total.quarantined += report.quarantined
-            if let error = report.error {
-                total.error = error
-                return total
-            }
+            inFlight = next.map { ($0.fetched, $0.fetchError, commit($0.fetched, uidValidity: status.uidValidity)) }
         }
         return total
     }
 
-    /// Keeps the raw bytes, decodes, and ingests one message. Throws only for what a retry may fix.
-    func store(uid: UInt32, raw: [UInt8], uidValidity: UInt32) async throws -> Outcome {
-        switch try await EmailIngest(store: store, rules: rules, logger: logger)
-            .ingest(raw: raw, channel: channel, sourceRef: "imap:\(uidValidity):\(uid)") {
-        case .stored: .stored
-        case .duplicate: .duplicate
-        case .quarantined: .quarantined
+    /// Reads a batch and writes its files, makes them durable with one flush, then commits the messages
+    /// concurrently (they share group commits). Outcomes in UID order.
+    private func commit(_ fetched: [(UInt32, [UInt8])], uidValidity: UInt32) -> Task<[Result<Outcome, any Error>], Never> {
+        let intake = EmailIngest(store: store, rules: rules, logger: logger)
+        let settings = channel
+        let store = self.store
+        return Task {
+            do {
+                let preparing = fetched.map { _, raw in Task { try await intake.prepare(raw: raw, channel: settings) } }
+                var prepared: [EmailIngest.Prepared] = []
+                for task in preparing { prepared.append(try await task.value) }
+                try await store.syncStagedFiles()
+                let committing = zip(fetched, prepared).map { item, ready in
+                    Task { () throws -> Outcome in
+                        switch try await intake.commit(ready, channel: settings, sourceRef: "imap:\(uidValidity):\(item.0)") {
+                        case .stored: .stored
+                        case .duplicate: .duplicate
+                        case .quarantined: .quarantined
+                        }
+                    }
+                }
+                var outcomes: [Result<Outcome, any Error>] = []
+                for task in committing { outcomes.append(await task.result) }
+                return outcomes
+            } catch {
+                return [.failure(error)]
+            }
         }
+    }
+
+    /// Flags or moves each committed message and advances the watermark, in UID order, stopping at the
+    /// first that failed; records the batch.
+    private func finish(
+        _ fetched: [(UInt32, [UInt8])], outcomes: [Result<Outcome, any Error>], fetchError: String?, uidValidity: UInt32,
+        watermark: inout UInt32
+    ) async throws -> PollReport {
+        var report = PollReport(uidValidity: uidValidity, watermark: watermark)
+        report.fetched = fetched.count
+        report.error = fetchError
+        for ((uid, _), outcome) in zip(fetched, outcomes) {
+            guard case .success(let done) = outcome else {
+                if case .failure(let error) = outcome { report.error = "store UID \(uid): \(error)" }
+                break
+            }
+            do {
+                try await afterStore(uid)
+            } catch {
+                report.error = "after storing UID \(uid): \(error)"
+                break
+            }
+            watermark = uid
+            report.watermark = uid
+            switch done {
+            case .stored: report.stored += 1
+            case .duplicate: report.duplicates += 1
+            case .quarantined: report.quarantined += 1
+            }
+        }
+        try await store.recordPoll(channel: config.channel, report)
+        return report
     }
 
     private func afterStore(_ uid: UInt32) async throws {

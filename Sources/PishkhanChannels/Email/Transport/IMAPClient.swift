@@ -45,6 +45,16 @@ public final class IMAPClient: Sendable {
         return IMAPSyntax.searchResults(lines).filter { $0 > watermark }.sorted()
     }
 
+    /// UIDs in `(watermark, upper]`, ascending. Bounded windows keep each `* SEARCH` line short: libcurl
+    /// cuts very long response lines (about 16 KB, some 3,000 UIDs), so a mailbox is searched window by
+    /// window.
+    public func searchUIDs(in mailbox: String = "INBOX", above watermark: UInt32, through upper: UInt32) async throws -> [UInt32] {
+        guard watermark < upper else { return [] }
+        _ = try await command("NOOP", mailbox: mailbox)
+        let lines = try await command("UID SEARCH UID \(watermark + 1):\(upper)", mailbox: mailbox)
+        return Array(Set(IMAPSyntax.searchResults(lines).filter { $0 > watermark && $0 <= upper })).sorted()
+    }
+
     /// The raw RFC 5322 bytes of one message, exactly as stored. Uses `UID FETCH n BODY[]`, which also sets
     /// `\Seen` (RFC 3501 §6.4.5); libcurl does not return the literal of a custom `BODY.PEEK[]`.
     public func fetch(uid: UInt32, in mailbox: String = "INBOX") async throws -> [UInt8] {
