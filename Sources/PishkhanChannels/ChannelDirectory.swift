@@ -59,14 +59,7 @@ public struct ChannelDirectory: Sendable {
         guard id.range(of: "^[a-z0-9][a-z0-9-]{0,62}$", options: .regularExpression) != nil else {
             throw fail("(file name)", "channel ids are the file name: lower-case letters, digits and '-'")
         }
-        let f: File
-        do {
-            f = try YAMLDecoder().decode(File.self, from: yaml)
-        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw fail(ctx.codingPath.map(\.stringValue).joined(separator: "."), "has the wrong type")
-        } catch {
-            throw fail("(document)", "is not valid YAML: \(error)")
-        }
+        let f = try ChannelDirectory.decode(File.self, yaml, file: file)
         guard let kindName = f.kind else { throw fail("kind", "is required (email, sms, chat, telegram or webhook)") }
         guard let kind = ChannelKind(rawValue: kindName) else {
             throw fail("kind", "'\(kindName)' is not one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -98,6 +91,19 @@ public struct ChannelDirectory: Sendable {
             id: id, kind: kind, displayName: f.name, assignment: assignment, threadWindow: hours * 3600,
             defaultPriority: priority,
             tags: (f.tags ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+    }
+}
+
+extension ChannelDirectory {
+    /// Decodes a channel file, turning YAML and type errors into `ChannelConfigError`s naming the field.
+    static func decode<T: Decodable>(_ type: T.Type, _ yaml: String, file: String) throws -> T {
+        do {
+            return try YAMLDecoder().decode(T.self, from: yaml)
+        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
+            throw ChannelConfigError(file: file, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "has the wrong type")
+        } catch {
+            throw ChannelConfigError(file: file, field: "(document)", reason: "is not valid YAML: \(error)")
+        }
     }
 }
 

@@ -93,14 +93,7 @@ public struct EmailChannelConfig: Sendable, Equatable {
     /// Reads the `imap` and `smtp` sections of an email channel's file; nil when it has neither.
     public static func parse(_ yaml: String, id: String, file: String) throws -> EmailChannelConfig? {
         func fail(_ field: String, _ reason: String) -> ChannelConfigError { ChannelConfigError(file: file, field: field, reason: reason) }
-        let f: File
-        do {
-            f = try YAMLDecoder().decode(File.self, from: yaml)
-        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw fail(ctx.codingPath.map(\.stringValue).joined(separator: "."), "has the wrong type")
-        } catch {
-            throw fail("(document)", "is not valid YAML: \(error)")
-        }
+        let f = try ChannelDirectory.decode(File.self, yaml, file: file)
         guard f.imap != nil || f.smtp != nil else { return nil }
         var config = EmailChannelConfig(channel: id, imap: nil, mailbox: "INBOX", pollInterval: .seconds(60), afterStore: .markSeen, smtp: nil)
         if let imap = f.imap {
