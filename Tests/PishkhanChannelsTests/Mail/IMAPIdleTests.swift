@@ -6,7 +6,9 @@ extension ServerBackedTests {
     /// IDLE (RFC 2177) on a raw CONNECT_ONLY connection against a real Dovecot.
     @Suite
     struct IMAPIdleTests {
-        @Test func idleWakesWithinASecondOfDelivery() async throws {
+        /// Woken by the delivery, not by the 15 s timeout. The bound leaves room for Dovecot's own half-second
+        /// notification delay on a loaded machine.
+        @Test func idleWakesOnDeliveryLongBeforeItsTimeout() async throws {
             try await DovecotServer.with { server in
                 let client = try IMAPClient(settings: server.settings)
                 let status = try await client.select()
@@ -18,7 +20,7 @@ extension ServerBackedTests {
                 let latency = ContinuousClock.now - delivered
                 print("IDLE woke \(latency) after delivery")
                 #expect(event == .newMessages(exists: 1))
-                #expect(latency < .seconds(1))
+                #expect(latency < .seconds(5))
                 #expect(try await client.searchUIDs(above: 0) == [1])
             }
         }
@@ -31,7 +33,7 @@ extension ServerBackedTests {
                 let delivered = ContinuousClock.now
                 try await server.append(TestMessage.make(1))
                 #expect(try await idle.value == .newMessages(exists: 1))
-                #expect(ContinuousClock.now - delivered < .seconds(1))
+                #expect(ContinuousClock.now - delivered < .seconds(5))
             }
         }
 
@@ -56,7 +58,7 @@ extension ServerBackedTests {
                 let started = ContinuousClock.now
                 let event = try await client.idle(timeout: .seconds(10), knownUIDNext: before.uidNext)
                 #expect(event == .newMessages(exists: 1))
-                #expect(ContinuousClock.now - started < .seconds(2))
+                #expect(ContinuousClock.now - started < .seconds(5))
             }
         }
 
@@ -68,7 +70,7 @@ extension ServerBackedTests {
                 let cancelled = ContinuousClock.now
                 idle.cancel()
                 await #expect(throws: CancellationError.self) { try await idle.value }
-                #expect(ContinuousClock.now - cancelled < .seconds(1))
+                #expect(ContinuousClock.now - cancelled < .seconds(5))
             }
         }
 
