@@ -95,15 +95,9 @@ public struct ChannelDirectory: Sendable {
 }
 
 extension ChannelDirectory {
-    /// Decodes a channel file, turning YAML and type errors into `ChannelConfigError`s naming the field.
+    /// Decodes a channel file, naming the field of any mistake.
     static func decode<T: Decodable>(_ type: T.Type, _ yaml: String, file: String) throws -> T {
-        do {
-            return try YAMLDecoder().decode(T.self, from: yaml)
-        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw ChannelConfigError(file: file, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "has the wrong type")
-        } catch {
-            throw ChannelConfigError(file: file, field: "(document)", reason: "is not valid YAML: \(error)")
-        }
+        try YAMLContent.decode(T.self, yaml) { ChannelConfigError(file: file, field: $0, reason: $1) }
     }
 }
 

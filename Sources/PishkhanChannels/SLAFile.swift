@@ -15,19 +15,7 @@ public enum SLAFile {
     }
 
     public static func parse(_ yaml: String, file: String) throws -> SLAConfiguration {
-        do {
-            return try YAMLDecoder().decode(SLAConfiguration.self, from: yaml)
-        } catch let error as ValidationError {
-            throw SLAFileError(file: file, field: error.field, reason: error.reason)
-        } catch DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx) {
-            throw SLAFileError(file: file, field: ctx.codingPath.fieldPath, reason: "has the wrong type")
-        } catch DecodingError.keyNotFound(let key, let ctx) {
-            throw SLAFileError(file: file, field: (ctx.codingPath + [key]).fieldPath, reason: "is required")
-        } catch DecodingError.dataCorrupted(let ctx) {
-            throw SLAFileError(file: file, field: ctx.codingPath.fieldPath, reason: ctx.debugDescription)
-        } catch {
-            throw SLAFileError(file: file, field: "(document)", reason: "is not valid YAML: \(error)")
-        }
+        try YAMLContent.decode(SLAConfiguration.self, yaml) { SLAFileError(file: file, field: $0, reason: $1) }
     }
 }
 
@@ -36,15 +24,4 @@ public struct SLAFileError: Error, CustomStringConvertible, Sendable {
     public var field: String
     public var reason: String
     public var description: String { "SLA/\(file): \(field) \(reason)" }
-}
-
-extension [any CodingKey] {
-    /// "policies[2].targets.firstResponse".
-    var fieldPath: String {
-        var out = ""
-        for key in self {
-            if let i = key.intValue { out += "[\(i)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
-        }
-        return out.isEmpty ? "(document)" : out
-    }
 }

@@ -152,9 +152,7 @@ struct ClockBook {
                 $0.double(next.map { Self.storable($0.at) })
                 $0.text(next?.kind.rawValue)
             }
-            log.timers.append(SLATimerUpdate(
-                key: SLATimerQueue.Key(ticketID: ticketID, metric: metric),
-                timer: next.map { SLATimerQueue.Timer(at: Self.storable($0.at), kind: $0.kind, cycle: Int32(clamping: clock.cycle)) }))
+            log.timers.append(SLATimerUpdate(key: SLATimerQueue.Key(ticketID: ticketID, metric: metric), timer: Self.timer(clock)))
         }
         for change in changes {
             guard let clock = after.clocks[change.metric] else { continue }
@@ -187,6 +185,12 @@ struct ClockBook {
             $0.double(columns.dueSort)
             $0.int(ticketID)
         }
+    }
+
+    /// The scheduler's timer for a clock: its next firing, if any.
+    static func timer(_ clock: SLAClock?) -> SLATimerQueue.Timer? {
+        guard let clock, let next = clock.nextFiring else { return nil }
+        return SLATimerQueue.Timer(at: storable(next.at), kind: next.kind, cycle: Int32(clamping: clock.cycle))
     }
 
     /// `Date.distantFuture` (no working time within the horizon) is stored as the far end of the queue.

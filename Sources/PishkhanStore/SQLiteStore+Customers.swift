@@ -137,7 +137,7 @@ extension SQLiteStore {
             if after.tier != before.tier {
                 let book = ClockBook(db: db, config: self.slaConfiguration(), now: now)
                 for ticket in try Int64.fetchAll(db, sql: """
-                    SELECT id FROM tickets WHERE customer_id = ? AND status IN ('new', 'open', 'pending', 'resolved') AND merged_into IS NULL
+                    SELECT id FROM tickets WHERE customer_id = ? AND status IN ('new', 'open', 'pending') AND merged_into IS NULL
                     """, arguments: [id]) {
                     try book.recalculate(ticketID: ticket, cause: "tier-changed", log: &log)
                 }

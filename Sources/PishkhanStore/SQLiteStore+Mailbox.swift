@@ -5,20 +5,11 @@ import PishkhanCore
 extension SQLiteStore {
     // MARK: Raw messages
 
-    /// Stores raw bytes content-addressed, before anything tries to parse them; returns their SHA-256.
-    public func storeRaw(_ bytes: Data) async throws -> String {
-        guard let attachments else { throw StoreError.invalid(ValidationError(field: "raw", reason: "this store keeps no files")) }
-        return try await attachments.write(bytes)
-    }
-
     /// Writes files content-addressed without syncing them; `syncStagedFiles()` makes them durable. For
     /// batches: a mailbox poll stages every message's raw bytes and attachments, syncs once, then commits.
     public func stageFiles(_ files: [Data]) async throws -> [String] {
         guard let attachments else { throw StoreError.invalid(ValidationError(field: "raw", reason: "this store keeps no files")) }
-        let writes = files.map { data in Task { try await attachments.stage(data) } }
-        var hashes: [String] = []
-        for write in writes { hashes.append(try await write.value) }
-        return hashes
+        return try await attachments.write(files, durable: false)
     }
 
     public func syncStagedFiles() async throws {

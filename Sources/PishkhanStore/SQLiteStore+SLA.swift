@@ -82,7 +82,7 @@ extension SQLiteStore {
             let from = after
             let (last, count) = try await write { db, log -> (Int64?, Int) in
                 let ids = try Int64.fetchAll(db, sql: """
-                    SELECT id FROM tickets WHERE id > ? AND status IN ('new', 'open', 'pending', 'resolved') AND merged_into IS NULL
+                    SELECT id FROM tickets WHERE id > ? AND status IN ('new', 'open', 'pending') AND merged_into IS NULL
                     ORDER BY id LIMIT 500
                     """, arguments: [from])
                 let book = ClockBook(db: db, config: self.slaConfiguration(), now: now)
@@ -160,10 +160,7 @@ extension SQLiteStore {
         var after = before
         guard let (change, firing) = after.fireDue(key.metric, at: now), let clock = after.clocks[key.metric] else {
             // Nothing due: the timer was stale. Re-announce the clock's real timer, in case it was lost.
-            let next = before.clocks[key.metric]?.nextFiring
-            log.timers.append(SLATimerUpdate(key: key, timer: next.map {
-                SLATimerQueue.Timer(at: ClockBook.storable($0.at), kind: $0.kind, cycle: Int32(clamping: before.clocks[key.metric]!.cycle))
-            }))
+            log.timers.append(SLATimerUpdate(key: key, timer: ClockBook.timer(before.clocks[key.metric])))
             return nil
         }
         guard let ticket = try Binder.first(db, "SELECT channel, assignee_id, customer_id, subject FROM tickets WHERE id = ?", { $0.int(key.ticketID) },

@@ -242,18 +242,11 @@ struct AttachmentFiles: Sendable {
         self.directory = directory
     }
 
-    /// `store(_:)` off the cooperative pool.
-    func write(_ data: Data) async throws -> String {
+    /// `store(_:durable:)` off the cooperative pool. Not `durable`: many files, then one `sync()`, cost
+    /// one flush instead of one per file.
+    func write(_ data: Data, durable: Bool = true) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try self.store(data) }) }
-        }
-    }
-
-    /// Writes without syncing each file: many files, then one `sync()`, cost one flush instead of one
-    /// per file.
-    func stage(_ data: Data) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try self.store(data, durable: false) }) }
+            queue.async { continuation.resume(with: Result { try self.store(data, durable: durable) }) }
         }
     }
 
@@ -289,9 +282,8 @@ struct AttachmentFiles: Sendable {
     }
 
     /// Several files at once; hashes in order.
-    func write(_ files: [Data]) async throws -> [String] {
-        if files.count <= 1 { return try await files.asyncMap { try await write($0) } }
-        let writes = files.map { data in Task { try await self.write(data) } }
+    func write(_ files: [Data], durable: Bool = true) async throws -> [String] {
+        let writes = files.map { data in Task { try await self.write(data, durable: durable) } }
         var hashes: [String] = []
         for write in writes { hashes.append(try await write.value) }
         return hashes
@@ -390,15 +382,6 @@ extension Optional where Wrapped == Double {
 
 extension Double {
     var date: Date { Date(timeIntervalSince1970: self) }
-}
-
-extension Array {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var out: [T] = []
-        out.reserveCapacity(count)
-        for element in self { out.append(try await transform(element)) }
-        return out
-    }
 }
 
 /// glibc's `syncfs(2)`, which the Glibc module does not export (it needs `_GNU_SOURCE`).

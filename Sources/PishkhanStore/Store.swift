@@ -61,8 +61,6 @@ public protocol Store: Sendable {
     func slaSummary(from: Date, to: Date) async throws -> SLASummary
 
     // MARK: Mailboxes
-    /// Keeps raw bytes (content-addressed) before anything parses them; returns their SHA-256.
-    func storeRaw(_ bytes: Data) async throws -> String
     /// Writes files content-addressed without syncing each; `syncStagedFiles()` flushes them all at once.
     func stageFiles(_ files: [Data]) async throws -> [String]
     func syncStagedFiles() async throws

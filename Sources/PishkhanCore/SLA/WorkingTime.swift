@@ -143,8 +143,9 @@ public struct Holiday: Codable, Sendable, Equatable {
 }
 
 extension [any CodingKey] {
+    // Public: content loaders (channel files, the SLA file) name fields the same way.
     /// "week.monday[0].start", for `ValidationError.field`.
-    var fieldName: String {
+    public var fieldName: String {
         var out = ""
         for key in self {
             if let i = key.intValue { out += "[\(i)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }

@@ -35,8 +35,6 @@ public final class MailboxPoller: Service, Sendable {
         self.logger = logger
     }
 
-    enum Outcome: Sendable { case stored, duplicate, quarantined }
-
     /// One pass over everything above the watermark. Stops at the first message it could neither store
     /// nor quarantine (a database or server error), leaving the watermark just before it.
     @discardableResult
@@ -68,7 +66,7 @@ public final class MailboxPoller: Service, Sendable {
         }
         // A pipeline of two: while one batch is committed, the next is fetched over the same connection.
         // Flags, moves and the watermark still follow commit, batch by batch, in UID order.
-        var inFlight: (fetched: [(UInt32, [UInt8])], fetchError: String?, outcomes: Task<[Result<Outcome, any Error>], Never>)?
+        var inFlight: (fetched: [(UInt32, [UInt8])], fetchError: String?, outcomes: Task<[Result<EmailIngest.Outcome, any Error>], Never>)?
         var start = 0
         while inFlight != nil || start < uids.count {
             var next: (fetched: [(UInt32, [UInt8])], fetchError: String?)?
@@ -106,7 +104,7 @@ public final class MailboxPoller: Service, Sendable {
 
     /// Reads a batch and writes its files, makes them durable with one flush, then commits the messages
     /// concurrently (they share group commits). Outcomes in UID order.
-    private func commit(_ fetched: [(UInt32, [UInt8])], uidValidity: UInt32) -> Task<[Result<Outcome, any Error>], Never> {
+    private func commit(_ fetched: [(UInt32, [UInt8])], uidValidity: UInt32) -> Task<[Result<EmailIngest.Outcome, any Error>], Never> {
         let intake = EmailIngest(store: store, rules: rules, logger: logger)
         let settings = channel
         let store = self.store
@@ -117,15 +115,9 @@ public final class MailboxPoller: Service, Sendable {
                 for task in preparing { prepared.append(try await task.value) }
                 try await store.syncStagedFiles()
                 let committing = zip(fetched, prepared).map { item, ready in
-                    Task { () throws -> Outcome in
-                        switch try await intake.commit(ready, channel: settings, sourceRef: "imap:\(uidValidity):\(item.0)") {
-                        case .stored: .stored
-                        case .duplicate: .duplicate
-                        case .quarantined: .quarantined
-                        }
-                    }
+                    Task { try await intake.commit(ready, channel: settings, sourceRef: "imap:\(uidValidity):\(item.0)") }
                 }
-                var outcomes: [Result<Outcome, any Error>] = []
+                var outcomes: [Result<EmailIngest.Outcome, any Error>] = []
                 for task in committing { outcomes.append(await task.result) }
                 return outcomes
             } catch {
@@ -137,7 +129,7 @@ public final class MailboxPoller: Service, Sendable {
     /// Flags or moves each committed message and advances the watermark, in UID order, stopping at the
     /// first that failed; records the batch.
     private func finish(
-        _ fetched: [(UInt32, [UInt8])], outcomes: [Result<Outcome, any Error>], fetchError: String?, uidValidity: UInt32,
+        _ fetched: [(UInt32, [UInt8])], outcomes: [Result<EmailIngest.Outcome, any Error>], fetchError: String?, uidValidity: UInt32,
         watermark: inout UInt32
     ) async throws -> PollReport {
         var report = PollReport(uidValidity: uidValidity, watermark: watermark)
