@@ -279,6 +279,11 @@ enum Migrations {
                 CREATE INDEX quarantine_open ON quarantine(channel, resolved_at, id);
                 """)
         }
+        migrator.registerMigration("2026-11-25-automated-messages") { db in
+            // Bounces and auto-replies are stored on the ticket they belong to, marked so agents (and the
+            // answer bot) can tell them from a customer's own words.
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN automated INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -93,6 +93,8 @@ public struct Message: Codable, Sendable, Equatable {
     public var attachments: [AttachmentInfo]
     public var sentAt: Date?
     public var createdAt: Date
+    /// Written by a machine (a bounce, an out-of-office): kept on the ticket, changes nothing there.
+    public var automated: Bool = false
 }
 
 /// What one ingest did. A duplicate returns the first ingest's ids with `duplicate` set.

@@ -81,6 +81,7 @@ struct Intake {
             return IngestResult(messageID: dup.0, ticketID: dup.1, customerID: dup.2, duplicate: true, ticketCreated: false, customerCreated: false, threadedBy: nil)
         }
         let t = now.seconds
+        if m.automated { return try ingestAutomated(p, log: &log) }
 
         // 2. Identity → customer, creating both when the sender is new.
         var customerCreated = false
@@ -147,8 +148,7 @@ struct Intake {
                                            read: { ($0.text(0), $0.int(1) == 1) })
             let status = current.flatMap { $0.0 }.flatMap(TicketStatus.init(rawValue:)) ?? .open
             let answered = current?.1 ?? true
-            // A machine's message (a bounce, an out-of-office) is kept on the ticket but changes nothing.
-            let next = m.automated ? status : status.afterCustomerMessage
+            let next = status.afterCustomerMessage
             try Binder.execute(db, """
                 UPDATE tickets SET status = ?, last_activity_at = ?, last_customer_message_at = ?, updated_at = ?,
                     message_count = message_count + 1, resolved_at = CASE WHEN ? THEN NULL ELSE resolved_at END
@@ -169,16 +169,12 @@ struct Intake {
             }
             // Before anyone answered, a customer's follow-up changes no clock unless it moves the status
             // (first response already runs; next response needs a reply first): skip the clock reads.
-            if !m.automated && (answered || next != status) {
+            if answered || next != status {
                 try clocks.apply(ticketID: id, log: &log) { _ in
                     (next != status ? [.statusChanged(from: status, to: next)] : []) + [.customerWrote]
                 }
             }
         case .newTicket:
-            guard !m.automated else {
-                throw StoreError.invalid(ValidationError(
-                    field: "automated", reason: "an automated message (auto-reply, bounce, list mail) that threads into no ticket opens none"))
-            }
             let priority = rules.classify(keywordPriority: p.keywordPriority, tier: tier, channelKind: channel.kind, channelDefault: channel.defaultPriority)
             let assignee = try pickAssignee(channel.assignment)
             let tags = channel.tags
@@ -222,10 +218,55 @@ struct Intake {
         }
 
         // 4. The message itself, its attachments, and the event.
+        let messageID = try insertMessage(p, ticketID: ticketID, customerID: customerID, log: &log)
+        return IngestResult(
+            messageID: messageID, ticketID: ticketID, customerID: customerID, duplicate: false,
+            ticketCreated: decision == .newTicket, customerCreated: customerCreated, threadedBy: threadedBy)
+    }
+
+    /// A machine's message (a bounce, an out-of-office, bulk mail) is kept on the ticket it belongs to but
+    /// changes nothing there: no status change, no clock, no customer created for the robot, and no new
+    /// ticket when it belongs nowhere (the caller quarantines it). A known customer's auto-reply threads like
+    /// their mail; any sender's message threads across customers only through one of our own outbound
+    /// Message-IDs (random, never shown to third parties), which is how a DSN finds the reply it reports on.
+    func ingestAutomated(_ p: Prepared, log: inout EventLog) throws -> IngestResult {
+        let m = p.message
+        let known = try Binder.first(db, "SELECT customer_id FROM identities WHERE kind = ? AND value = ?", {
+            $0.text(p.identityKind.rawValue)
+            $0.text(p.address)
+        }, read: { $0.int(0) })
+        var target: (ticket: Int64, customer: Int64, rule: Threading.Rule)?
+        if let known, case .append(let id, let rule) = Threading.decide(
+            customerID: known, byHeader: try candidateByHeaders(m.threadHints.referencedMessageIDs), byConversation: nil,
+            bySubjectToken: try p.ticketToken.flatMap { try candidate(ticketID: $0) }, byRecency: nil) {
+            target = (id, known, rule)
+        } else if let ours = try candidateByHeaders(m.threadHints.referencedMessageIDs, outboundOnly: true), ours.status != .closed {
+            target = (ours.ticketID, ours.customerID, .threadHeader)
+        }
+        guard let target else {
+            throw StoreError.invalid(ValidationError(
+                field: "automated", reason: "an automated message (auto-reply, bounce, list mail) that threads into no ticket opens none"))
+        }
+        let t = now.seconds
+        try Binder.execute(db, "UPDATE tickets SET last_activity_at = ?, updated_at = ?, message_count = message_count + 1 WHERE id = ?") {
+            $0.double(t)
+            $0.double(t)
+            $0.int(target.ticket)
+        }
+        let messageID = try insertMessage(p, ticketID: target.ticket, customerID: known == target.customer ? known : nil, log: &log)
+        return IngestResult(
+            messageID: messageID, ticketID: target.ticket, customerID: target.customer, duplicate: false,
+            ticketCreated: false, customerCreated: false, threadedBy: target.rule)
+    }
+
+    /// Writes the message row (customer nil for a robot that is not the ticket's customer), its attachments
+    /// and the `message.added` event.
+    private func insertMessage(_ p: Prepared, ticketID: Int64, customerID: Int64?, log: inout EventLog) throws -> Int64 {
+        let m = p.message
         try Binder.execute(db, """
             INSERT INTO messages (ticket_id, kind, channel, external_id, message_id_header, conversation_id, customer_id,
-                subject, body_text, body_html, sent_at, created_at)
-            VALUES (?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                subject, body_text, body_html, sent_at, created_at, automated)
+            VALUES (?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """) {
             $0.int(ticketID)
             $0.text(m.channel)
@@ -237,7 +278,8 @@ struct Intake {
             $0.text(m.text)
             $0.text(m.html)
             $0.double((m.sentAt ?? m.receivedAt)?.seconds)
-            $0.double(t)
+            $0.double(now.seconds)
+            $0.bool(m.automated)
         }
         let messageID = db.lastInsertedRowID
         for (a, hash) in p.files {
@@ -249,12 +291,10 @@ struct Intake {
                 $0.text(hash)
             }
         }
-        try log.append(db, .messageAdded, ticket: ticketID, customer: customerID, at: now, data: [
-            "messageID": .int(messageID), "kind": .string("inbound"), "channel": .string(m.channel),
-        ])
-        return IngestResult(
-            messageID: messageID, ticketID: ticketID, customerID: customerID, duplicate: false,
-            ticketCreated: decision == .newTicket, customerCreated: customerCreated, threadedBy: threadedBy)
+        var data: [String: JSONValue] = ["messageID": .int(messageID), "kind": .string("inbound"), "channel": .string(m.channel)]
+        if m.automated { data["automated"] = .bool(true) }
+        try log.append(db, .messageAdded, ticket: ticketID, customer: customerID, at: now, data: data)
+        return messageID
     }
 
     static func subject(for m: InboundMessage) -> String {
@@ -280,9 +320,12 @@ struct Intake {
         return nil
     }
 
-    private func candidateByHeaders(_ ids: [String]) throws -> Threading.Candidate? {
+    private func candidateByHeaders(_ ids: [String], outboundOnly: Bool = false) throws -> Threading.Candidate? {
+        let sql = outboundOnly
+            ? "SELECT ticket_id FROM messages WHERE message_id_header = ? AND kind = 'outbound' ORDER BY id DESC LIMIT 1"
+            : "SELECT ticket_id FROM messages WHERE message_id_header = ? ORDER BY id DESC LIMIT 1"
         for header in ids.prefix(50) {
-            if let t = try Binder.first(db, "SELECT ticket_id FROM messages WHERE message_id_header = ? ORDER BY id DESC LIMIT 1", { $0.text(header) }, read: { $0.int(0) }) {
+            if let t = try Binder.first(db, sql, { $0.text(header) }, read: { $0.int(0) }) {
                 return try candidate(ticketID: t)
             }
         }

@@ -150,9 +150,48 @@ import Testing
                 let outbound = thread.first { $0["kind"] as? String == "outbound" }
                 #expect(outbound?["deliveryStatus"] as? String == "sent")
 
+                // A bounce of our reply from MAILER-DAEMON (a DSN naming our Message-ID in its headers part)
+                // is stored on Ali's ticket, changes its status not, and creates no customer for the robot.
+                let statusBefore = try await client.getJSON("\(base)/tickets/\(aliTicket)", token: token)["status"] as? String
+                let customersBefore = (try await client.getJSON("\(base)/customers?limit=200", token: token)["items"] as? [[String: Any]] ?? []).count
+                try dovecot.deliver(Self.eml([
+                    "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>", "To: support@bazaarche.example",
+                    "Subject: Undelivered Mail Returned to Sender", "Message-ID: <dsn1@mx.example.net>", "Auto-Submitted: auto-replied",
+                    "MIME-Version: 1.0", "Content-Type: multipart/report; report-type=delivery-status; boundary=\"d\"",
+                ], body: Array("""
+                    --d\r
+                    Content-Type: text/plain\r
+                    \r
+                    550 5.1.1 <ali@example.com>: mailbox full\r
+                    --d\r
+                    Content-Type: message/delivery-status\r
+                    \r
+                    Final-Recipient: rfc822; ali@example.com\r
+                    Action: failed\r
+                    Status: 5.2.2\r
+                    --d\r
+                    Content-Type: text/rfc822-headers\r
+                    \r
+                    From: support@bazaarche.example\r
+                    Message-ID: <\(ourID)>\r
+                    --d--\r
+
+                    """.utf8)))
+                for _ in 0..<100 where thread.count < 4 {
+                    thread = try await client.getJSON("\(base)/tickets/\(aliTicket)", token: token)["messages"] as? [[String: Any]] ?? []
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(thread.count == 4)
+                #expect(thread.last?["automated"] as? Bool == true)
+                let bounceText = thread.last?["text"] as? String
+                #expect(bounceText?.contains("mailbox full") == true, "\(bounceText ?? "")")
+                #expect(try await client.getJSON("\(base)/tickets/\(aliTicket)", token: token)["status"] as? String == statusBefore)
+                let customersAfter = (try await client.getJSON("\(base)/customers?limit=200", token: token)["items"] as? [[String: Any]] ?? []).count
+                #expect(customersAfter == customersBefore, "no customer for the mailer daemon")
+
                 let channels = try await client.getJSON("\(base)/channels", token: token)["channels"] as? [[String: Any]] ?? []
                 let state = channels.first { $0["id"] as? String == "support-email" }?["state"] as? [String: Any]
-                #expect(state?["stored"] as? Int == 5)
+                #expect(state?["stored"] as? Int == 6)
                 #expect(state?["quarantined"] as? Int == 1)
                 #expect(state?["sent"] as? Int == 1)
             }

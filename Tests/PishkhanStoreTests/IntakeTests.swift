@@ -139,6 +139,34 @@ import Testing
         #expect(try await store.customers(search: "mailer-daemon", limit: 10, cursor: nil).items.isEmpty)
     }
 
+    @Test func aBounceOfOurReplyJoinsTheTicketWithoutCreatingACustomer() async throws {
+        let agent = try await store.createAgent(name: "Sara", role: .agent, email: nil, groups: [], capacity: nil).0
+        let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
+        _ = try await store.reply(ticketID: first.ticketID, ReplyInput(text: "On its way", status: .pending), actor: agent.id)
+        let ours = try #require(try await store.claimOutboundEmail(domains: ["support-email": "bazaarche.example"], limit: 10, lease: 60).first)
+        try await store.markOutboundSent(ours)
+
+        var bounce = Fixture.email("dsn1", from: "MAILER-DAEMON@mx.example.net", subject: "Undelivered Mail Returned to Sender", name: nil)
+        bounce.threadHints.references = [ours.messageIDHeader]
+        bounce.automated = true
+        let r = try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules)
+        #expect(r.ticketID == first.ticketID && r.threadedBy == .threadHeader && !r.customerCreated && r.customerID == first.customerID)
+        #expect(try await store.ticket(id: first.ticketID).status == .pending, "a bounce changes no status")
+        let stored = try #require(try await store.messages(ticketID: first.ticketID).last)
+        #expect(stored.automated && stored.customerID == nil)
+        #expect(try await store.customers(search: "mailer-daemon", limit: 10, cursor: nil).items.isEmpty)
+        // The same bounce fetched again is a duplicate.
+        #expect(try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules).duplicate)
+    }
+
+    @Test func aStrangersAutomatedMessageCannotThreadThroughACustomersOwnMessageID() async throws {
+        let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
+        var forged = Fixture.email("x1", from: "robot@elsewhere.example", subject: "Auto: Order late", inReplyTo: ["<a@mail>"])
+        forged.automated = true
+        await #expect(throws: StoreError.self) { try await store.ingest(forged, channel: Fixture.email, rules: Fixture.rules) }
+        #expect(try await store.messages(ticketID: first.ticketID).count == 1)
+    }
+
     @Test func emailWithoutHintsOpensANewTicket() async throws {
         let a = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
         let b = try await store.ingest(Fixture.email("m2"), channel: Fixture.email, rules: Fixture.rules)

@@ -28,6 +28,7 @@ public enum EmailDecoder {
             text = HTMLText.text(fromHTML: h)
         }
 
+        let automation = automation(root, from: from)
         return ParsedEmail(
             messageID: ids("message-id").first,
             inReplyTo: ids("in-reply-to"),
@@ -42,10 +43,38 @@ public enum EmailDecoder {
             htmlBody: html,
             replyText: ReplyTrimmer.trim(text),
             attachments: collector.attachments,
-            automation: automation(root, from: from),
+            automation: automation,
+            reportedMessageIDs: automation == nil ? [] : reportedMessageIDs(root),
             headers: headers,
             root: root
         )
+    }
+
+    /// Message-IDs of the original messages enclosed in a report or bounce: an encapsulated message's
+    /// own Message-ID, or the Message-ID in a text/rfc822-headers (or message/rfc822-headers,
+    /// message/global-headers) part. Breadth-first, at most 64 entities, at most 8 ids.
+    static func reportedMessageIDs(_ root: MIMEEntity) -> [String] {
+        var ids: [String] = []
+        var queue: [MIMEEntity] = root.parts
+        var index = 0
+        while index < queue.count, index < 64, ids.count < 8 {
+            let entity = queue[index]
+            index += 1
+            let ct = entity.contentType
+            var headers: MIMEHeaders?
+            if let message = entity.message {
+                headers = message.headers
+            } else if (ct.type == "text" && ct.subtype == "rfc822-headers")
+                        || (ct.type == "message" && (ct.subtype == "rfc822-headers" || ct.subtype == "global-headers")) {
+                headers = MIMEParser().parseHeaders(entity.decodedBody).headers
+            } else {
+                queue += entity.parts
+            }
+            for field in headers?.all("message-id") ?? [] {
+                for id in MessageIDList.parse(field.rawValue[...]) where !ids.contains(id) { ids.append(id) }
+            }
+        }
+        return ids
     }
 
     /// The message's own charset for unlabelled 8-bit headers: the top-level charset, else the first text part's.

@@ -33,7 +33,7 @@ public enum EmailInbound {
             channel: channel, channelKind: .email, externalID: externalID,
             sender: .init(kind: .email, address: from.address, displayName: from.displayName),
             threadHints: .init(messageID: email.messageID.map { "<\($0)>" }, inReplyTo: email.inReplyTo.map { "<\($0)>" },
-                               references: email.references.map { "<\($0)>" }),
+                               references: (email.references + email.reportedMessageIDs).map { "<\($0)>" }),
             subject: email.subject, text: trimmed.isEmpty ? email.textBody : email.replyText, attachments: attachments,
             sentAt: email.date, receivedAt: receivedAt, automated: isAutomated(email.automation))
     }

@@ -27,6 +27,10 @@ public struct ParsedEmail: Sendable {
     public var attachments: [EmailAttachment]
     /// nil for a human-written message, else why it looks automated.
     public var automation: AutomationReason?
+    /// For a bounce or other automated message: the Message-IDs of the original message it returns or
+    /// answers, read from an enclosed message/rfc822 part or text/rfc822-headers part (RFC 3462/6522).
+    /// Empty otherwise. This is how a DSN finds the reply it reports on.
+    public var reportedMessageIDs: [String] = []
     /// Top-level header fields, for anything not surfaced above.
     public var headers: MIMEHeaders
     /// The full MIME tree.

@@ -61,12 +61,14 @@ import Testing
 
         From: support@pishkhan.ir
         Subject: Re: ticket
+        Message-ID: <pishkhan.t7.m9.x1@pishkhan.ir>
 
         original
         --dsn--
         """
         let email = try TestSupport.decode(raw)
         #expect(email.automation == .deliveryReport(type: "delivery-status"))
+        #expect(email.reportedMessageIDs == ["pishkhan.t7.m9.x1@pishkhan.ir"], "the bounce names the reply it returns")
         #expect(email.textBody == "Address not found")
         #expect(email.attachments.map(\.contentType) == ["message/delivery-status", "message/rfc822"])
     }
@@ -79,5 +81,40 @@ import Testing
     @Test func dsnTakesPriorityOverOtherSignals() throws {
         let raw = "From: MAILER-DAEMON@x.y\nAuto-Submitted: auto-replied\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\n\n--r\n\nx\n--r--\n"
         #expect(try TestSupport.decode(raw).automation == .deliveryReport(type: "delivery-status"))
+    }
+
+    @Test func headersOnlyBounceNamesTheOriginalMessage() throws {
+        let raw = """
+        From: MAILER-DAEMON@mx.example.net
+        Subject: Undelivered Mail Returned to Sender
+        Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+        --b
+        Content-Type: text/plain
+
+        The mail system: host said 550 no such user
+        --b
+        Content-Type: message/delivery-status
+
+        Final-Recipient: rfc822; gone@example.com
+        Action: failed
+        --b
+        Content-Type: text/rfc822-headers
+
+        From: Support <support@bazaarche.example>
+        Message-ID:
+         <pishkhan.t12.m40.ab@bazaarche.example>
+        Subject: Re: order
+
+        --b--
+        """
+        let email = try TestSupport.decode(raw)
+        #expect(email.reportedMessageIDs == ["pishkhan.t12.m40.ab@bazaarche.example"])
+    }
+
+    @Test func aHumanMessageForwardingAnotherReportsNothing() throws {
+        let raw = "From: ali@example.com\nContent-Type: multipart/mixed; boundary=m\n\n--m\n\nsee below\n--m\nContent-Type: message/rfc822\n\nMessage-ID: <old@x>\nSubject: old\n\nold\n--m--\n"
+        let email = try TestSupport.decode(raw)
+        #expect(email.automation == nil && email.reportedMessageIDs.isEmpty)
     }
 }
