@@ -17,6 +17,8 @@ public final class MailboxPoller: Service, Sendable {
     public let config: EmailChannelConfig
     let channel: ChannelSettings
     let client: IMAPClient
+    /// Connections that fetch bodies side by side; `client` searches, flags and moves.
+    let fetchers: [IMAPClient]
     let store: any Store
     let rules: PriorityRules
     let logger: Logger
@@ -30,6 +32,7 @@ public final class MailboxPoller: Service, Sendable {
         self.config = config
         self.channel = channel
         self.client = try IMAPClient(settings: imap.settings(password: password))
+        self.fetchers = try (0..<max(1, config.fetchConnections)).map { _ in try IMAPClient(settings: imap.settings(password: password)) }
         self.store = store
         self.rules = rules
         self.logger = logger
@@ -71,15 +74,9 @@ public final class MailboxPoller: Service, Sendable {
         while inFlight != nil || start < uids.count {
             var next: (fetched: [(UInt32, [UInt8])], fetchError: String?)?
             if start < uids.count && inFlight?.fetchError == nil {
-                let chunk = uids[start..<min(uids.count, start + Self.batch)]
+                let chunk = Array(uids[start..<min(uids.count, start + Self.batch)])
                 start += chunk.count
-                var fetched: [(UInt32, [UInt8])] = []
-                var fetchError: String?
-                do {
-                    for uid in chunk { fetched.append((uid, try await client.fetch(uid: uid, in: config.mailbox))) }
-                } catch {
-                    fetchError = "fetch: \(error)"
-                }
+                let (fetched, fetchError) = await fetch(chunk)
                 next = (fetched, fetchError)
             } else {
                 start = uids.count
@@ -100,6 +97,41 @@ public final class MailboxPoller: Service, Sendable {
             inFlight = next.map { ($0.fetched, $0.fetchError, commit($0.fetched, uidValidity: status.uidValidity)) }
         }
         return total
+    }
+
+    /// Fetches a batch over the fetch connections side by side (UID i of the batch on connection i mod n).
+    /// Returns the messages in UID order up to the first that could not be fetched, and that error.
+    private func fetch(_ chunk: [UInt32]) async -> ([(UInt32, [UInt8])], String?) {
+        let mailbox = config.mailbox
+        let lanes = fetchers.count
+        let tasks = fetchers.enumerated().map { lane, connection in
+            let mine = stride(from: lane, to: chunk.count, by: lanes).map { chunk[$0] }
+            return Task { () -> [Result<[UInt8], any Error>] in
+                var results: [Result<[UInt8], any Error>] = []
+                for uid in mine {
+                    do {
+                        results.append(.success(try await connection.fetch(uid: uid, in: mailbox)))
+                    } catch {
+                        results.append(.failure(error))
+                        break
+                    }
+                }
+                return results
+            }
+        }
+        var byLane: [[Result<[UInt8], any Error>]] = []
+        for task in tasks { byLane.append(await task.value) }
+        var fetched: [(UInt32, [UInt8])] = []
+        for (i, uid) in chunk.enumerated() {
+            let lane = byLane[i % lanes]
+            let position = i / lanes
+            guard position < lane.count else { return (fetched, "fetch UID \(uid): not fetched after an earlier failure") }
+            switch lane[position] {
+            case .success(let raw): fetched.append((uid, raw))
+            case .failure(let error): return (fetched, "fetch UID \(uid): \(error)")
+            }
+        }
+        return (fetched, nil)
     }
 
     /// Reads a batch and writes its files, makes them durable with one flush, then commits the messages
@@ -126,8 +158,8 @@ public final class MailboxPoller: Service, Sendable {
         }
     }
 
-    /// Flags or moves each committed message and advances the watermark, in UID order, stopping at the
-    /// first that failed; records the batch.
+    /// Flags or moves the committed messages (up to the first that failed) with one command, then advances
+    /// the watermark; records the batch.
     private func finish(
         _ fetched: [(UInt32, [UInt8])], outcomes: [Result<EmailIngest.Outcome, any Error>], fetchError: String?, uidValidity: UInt32,
         watermark: inout UInt32
@@ -135,20 +167,25 @@ public final class MailboxPoller: Service, Sendable {
         var report = PollReport(uidValidity: uidValidity, watermark: watermark)
         report.fetched = fetched.count
         report.error = fetchError
+        // The committed prefix, in UID order: flagged or moved with one command, then the watermark.
+        var done: [(UInt32, EmailIngest.Outcome)] = []
         for ((uid, _), outcome) in zip(fetched, outcomes) {
-            guard case .success(let done) = outcome else {
+            guard case .success(let result) = outcome else {
                 if case .failure(let error) = outcome { report.error = "store UID \(uid): \(error)" }
                 break
             }
-            do {
-                try await afterStore(uid)
-            } catch {
-                report.error = "after storing UID \(uid): \(error)"
-                break
-            }
+            done.append((uid, result))
+        }
+        do {
+            try await afterStore(done.map(\.0))
+        } catch {
+            report.error = "after storing \(done.count) messages from UID \(done[0].0): \(error)"
+            done = []
+        }
+        for (uid, outcome) in done {
             watermark = uid
             report.watermark = uid
-            switch done {
+            switch outcome {
             case .stored: report.stored += 1
             case .duplicate: report.duplicates += 1
             case .quarantined: report.quarantined += 1
@@ -158,10 +195,10 @@ public final class MailboxPoller: Service, Sendable {
         return report
     }
 
-    private func afterStore(_ uid: UInt32) async throws {
+    private func afterStore(_ uids: [UInt32]) async throws {
         switch config.afterStore {
-        case .markSeen: try await client.markSeen(uid: uid, in: config.mailbox)
-        case .move(let folder): try await client.move(uid: uid, from: config.mailbox, to: folder)
+        case .markSeen: try await client.markSeen(uids: uids, in: config.mailbox)
+        case .move(let folder): try await client.move(uids: uids, from: config.mailbox, to: folder)
         }
     }
 

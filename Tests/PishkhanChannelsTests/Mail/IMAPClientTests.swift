@@ -62,11 +62,16 @@ extension ServerBackedTests {
 
         @Test func markSeenSetsTheFlag() async throws {
             try await DovecotServer.with { server in
-                try server.deliver(TestMessage.make(1))
+                for index in 1...6 { try server.deliver(TestMessage.make(index)) }
                 let client = try IMAPClient(settings: server.settings)
                 #expect(try await client.flags(uid: 1).contains("\\Seen") == false)
                 try await client.markSeen(uid: 1)
                 #expect(try await client.flags(uid: 1).contains("\\Seen"))
+                // One command for a set with ranges and gaps: 2:3,5.
+                try await client.markSeen(uids: [5, 2, 3])
+                for uid: UInt32 in 1...6 {
+                    #expect(try await client.flags(uid: uid).contains("\\Seen") == [1, 2, 3, 5].contains(uid), "UID \(uid)")
+                }
             }
         }
 
@@ -74,17 +79,18 @@ extension ServerBackedTests {
         func moveTakesTheMessageOutOfInbox(useMoveExtension: Bool) async throws {
             try await DovecotServer.with { server in
                 let client = try IMAPClient(settings: server.settings)
-                for index in 1...2 { try await client.append(TestMessage.make(index)) }
+                for index in 1...4 { try await client.append(TestMessage.make(index)) }
                 try await client.create(mailbox: "Archive")
-                try await client.move(uid: 1, from: "INBOX", to: "Archive", useMoveExtension: useMoveExtension)
-                #expect(try await client.searchUIDs(above: 0) == [2])
-                #expect(try await client.select("INBOX").exists == 1)
+                try await client.move(uids: [1, 3], from: "INBOX", to: "Archive", useMoveExtension: useMoveExtension)
+                #expect(try await client.searchUIDs(above: 0) == [2, 4])
+                #expect(try await client.select("INBOX").exists == 2)
                 let archived = try await client.select("Archive")
-                #expect(archived.exists == 1)
+                #expect(archived.exists == 2)
                 let archivedUIDs = try await client.searchUIDs(in: "Archive", above: 0)
-                #expect(archivedUIDs.count == 1)
+                #expect(archivedUIDs.count == 2)
                 #expect(try await client.fetch(uid: archivedUIDs[0], in: "Archive") == TestMessage.make(1))
-                #expect(try await client.searchUIDs(in: "INBOX", above: 0) == [2])
+                #expect(try await client.fetch(uid: archivedUIDs[1], in: "Archive") == TestMessage.make(3))
+                #expect(try await client.searchUIDs(in: "INBOX", above: 0) == [2, 4])
             }
         }
 

@@ -3,6 +3,13 @@ import Testing
 
 /// Parsing and quoting rules, without a server.
 struct IMAPSyntaxTests {
+    @Test func uidSetsAreCompactRanges() {
+        #expect(IMAPSyntax.uidSet([1, 2, 3, 7, 9, 10]) == "1:3,7,9:10")
+        #expect(IMAPSyntax.uidSet([5, 3, 4, 4]) == "3:5")
+        #expect(IMAPSyntax.uidSet([42]) == "42")
+        #expect(IMAPSyntax.uidSet([4_294_967_294, 4_294_967_295]) == "4294967294:4294967295")
+    }
+
     @Test func selectRepliesGiveStatus() throws {
         let status = try IMAPSyntax.mailboxStatus([
             "* FLAGS (\\Answered \\Seen)",

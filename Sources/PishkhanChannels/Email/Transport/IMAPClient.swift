@@ -74,27 +74,40 @@ public final class IMAPClient: Sendable {
 
     /// Adds `\Seen` (RFC 3501 §6.4.6).
     public func markSeen(uid: UInt32, in mailbox: String = "INBOX") async throws {
-        _ = try await command("UID STORE \(uid) +FLAGS.SILENT (\\Seen)", mailbox: mailbox)
+        try await markSeen(uids: [uid], in: mailbox)
+    }
+
+    /// Adds `\Seen` to several messages with one command.
+    public func markSeen(uids: [UInt32], in mailbox: String = "INBOX") async throws {
+        guard !uids.isEmpty else { return }
+        _ = try await command("UID STORE \(IMAPSyntax.uidSet(uids)) +FLAGS.SILENT (\\Seen)", mailbox: mailbox)
     }
 
     /// Moves one message to `destination`: UID MOVE when the server has MOVE (RFC 6851), otherwise
     /// UID COPY, `\Deleted` and UID EXPUNGE (RFC 4315), or plain EXPUNGE on servers without UIDPLUS.
     public func move(uid: UInt32, from mailbox: String = "INBOX", to destination: String) async throws {
-        try await move(uid: uid, from: mailbox, to: destination, useMoveExtension: nil)
+        try await move(uids: [uid], from: mailbox, to: destination, useMoveExtension: nil)
+    }
+
+    /// Moves several messages with one command (or one COPY, STORE and EXPUNGE).
+    public func move(uids: [UInt32], from mailbox: String = "INBOX", to destination: String) async throws {
+        try await move(uids: uids, from: mailbox, to: destination, useMoveExtension: nil)
     }
 
     /// `useMoveExtension` overrides capability detection, so tests can exercise the fallback.
-    func move(uid: UInt32, from mailbox: String, to destination: String, useMoveExtension: Bool?) async throws {
+    func move(uids: [UInt32], from mailbox: String, to destination: String, useMoveExtension: Bool?) async throws {
+        guard !uids.isEmpty else { return }
         let capabilities = try await capabilities()
         let target = try IMAPSyntax.quoted(destination)
+        let set = IMAPSyntax.uidSet(uids)
         if useMoveExtension ?? capabilities.contains("MOVE") {
-            _ = try await command("UID MOVE \(uid) \(target)", mailbox: mailbox)
+            _ = try await command("UID MOVE \(set) \(target)", mailbox: mailbox)
             return
         }
-        _ = try await command("UID COPY \(uid) \(target)", mailbox: mailbox)
-        _ = try await command("UID STORE \(uid) +FLAGS.SILENT (\\Deleted)", mailbox: mailbox)
+        _ = try await command("UID COPY \(set) \(target)", mailbox: mailbox)
+        _ = try await command("UID STORE \(set) +FLAGS.SILENT (\\Deleted)", mailbox: mailbox)
         if capabilities.contains("UIDPLUS") {
-            _ = try await command("UID EXPUNGE \(uid)", mailbox: mailbox)
+            _ = try await command("UID EXPUNGE \(set)", mailbox: mailbox)
         } else {
             // Without UIDPLUS this also expunges other messages already marked \Deleted.
             _ = try await command("EXPUNGE", mailbox: mailbox)

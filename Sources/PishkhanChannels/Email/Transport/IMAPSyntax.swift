@@ -1,5 +1,19 @@
 /// The small part of IMAP grammar (RFC 3501 §9) this client writes and reads.
 enum IMAPSyntax {
+    /// A compact UID set (RFC 3501 §9 `sequence-set`): `[1, 2, 3, 7, 9, 10]` → `1:3,7,9:10`.
+    static func uidSet(_ uids: [UInt32]) -> String {
+        var parts: [String] = []
+        let sorted = Set(uids).sorted()
+        var i = 0
+        while i < sorted.count {
+            var j = i
+            while j + 1 < sorted.count && sorted[j + 1] == sorted[j] + 1 { j += 1 }
+            parts.append(i == j ? "\(sorted[i])" : "\(sorted[i]):\(sorted[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+
     /// A quoted string (RFC 3501 §4.3): backslash and double quote escaped, CR/LF/NUL refused.
     static func quoted(_ text: String) throws(IMAPError) -> String {
         guard !text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
