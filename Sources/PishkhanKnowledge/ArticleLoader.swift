@@ -2,21 +2,6 @@ import Foundation
 import PishkhanCore
 import Yams
 
-/// A knowledge-base article: Markdown with YAML front matter.
-public struct Article: Codable, Sendable, Equatable {
-    public enum Locale: String, Codable, Sendable { case fa, en }
-    public enum Status: String, Codable, Sendable { case draft, published, archived }
-
-    public var id: String
-    public var title: String
-    public var locale: Locale
-    public var tags: [String]
-    public var keywords: [String]
-    public var summary: String?
-    public var status: Status
-    public var body: String
-}
-
 /// Reads `KnowledgeBase/**/*.md` (except README.md and the `canned/` folder) and rejects a malformed file
 /// with its path and the failing field.
 public enum ArticleLoader {
@@ -54,12 +39,7 @@ public enum ArticleLoader {
 
     public static func parse(_ text: String, path: String) throws -> Article {
         func fail(_ field: String, _ reason: String) -> KnowledgeFileError { KnowledgeFileError(path: path, field: field, reason: reason) }
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        guard lines.first?.trimmingCharacters(in: .whitespaces) == "---",
-              let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" })
-        else { throw fail("front matter", "is missing: start the file with a '---' block") }
-        let yaml = lines[1..<end].joined(separator: "\n")
-        let body = lines[(end + 1)...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let (yaml, body) = try frontMatter(text, path: path)
         let fm: FrontMatter
         do {
             fm = try YAMLDecoder().decode(FrontMatter.self, from: yaml)
@@ -75,8 +55,72 @@ public enum ArticleLoader {
             guard let parsed = Article.Status(rawValue: s) else { throw fail("status", "must be draft, published or archived") }
             return parsed
         } ?? .published
-        guard !body.isEmpty else { throw fail("body", "is empty") }
-        return Article(id: id, title: title, locale: locale, tags: fm.tags ?? [], keywords: fm.keywords ?? [], summary: fm.summary, status: status, body: body)
+        let article = Article(id: id, title: title, locale: locale, tags: fm.tags ?? [], keywords: fm.keywords ?? [], summary: fm.summary, status: status, body: body)
+        do {
+            try article.validate()
+        } catch {
+            throw fail(error.field, error.reason)
+        }
+        return article
+    }
+
+    /// Splits a file into its YAML front matter and trimmed body.
+    static func frontMatter(_ text: String, path: String) throws -> (yaml: String, body: String) {
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        guard lines.first?.trimmingCharacters(in: .whitespaces) == "---",
+              let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" })
+        else { throw KnowledgeFileError(path: path, field: "front matter", reason: "is missing: start the file with a '---' block") }
+        return (lines[1..<end].joined(separator: "\n"), lines[(end + 1)...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
+/// Reads `KnowledgeBase/canned/*.md` (except README.md): front matter `shortcut`, `title`, `locale`, then the
+/// Mustache body.
+public enum CannedLoader {
+    struct FrontMatter: Decodable {
+        var shortcut: String?
+        var title: String?
+        var locale: String?
+    }
+
+    public static func load(from knowledgeBase: URL) throws -> [CannedResponse] {
+        let directory = knowledgeBase.appendingPathComponent("canned")
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory.path) else { return [] }
+        var responses: [CannedResponse] = []
+        var seen: [String: String] = [:]
+        for name in names.sorted() where name.hasSuffix(".md") && name != "README.md" {
+            let path = "canned/\(name)"
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            let response = try parse(text, path: path)
+            if let other = seen[response.shortcut] {
+                throw KnowledgeFileError(path: path, field: "shortcut", reason: "'\(response.shortcut)' is already used by \(other)")
+            }
+            seen[response.shortcut] = path
+            responses.append(response)
+        }
+        return responses
+    }
+
+    public static func parse(_ text: String, path: String) throws -> CannedResponse {
+        func fail(_ field: String, _ reason: String) -> KnowledgeFileError { KnowledgeFileError(path: path, field: field, reason: reason) }
+        let (yaml, body) = try ArticleLoader.frontMatter(text, path: path)
+        let front: FrontMatter
+        do {
+            front = try YAMLDecoder().decode(FrontMatter.self, from: yaml)
+        } catch {
+            throw fail("front matter", "is not valid YAML: \(error)")
+        }
+        guard let shortcut = front.shortcut else { throw fail("shortcut", "is required") }
+        guard let title = front.title else { throw fail("title", "is required") }
+        guard let localeName = front.locale, let locale = Article.Locale(rawValue: localeName) else { throw fail("locale", "must be fa or en") }
+        let response = CannedResponse(shortcut: shortcut, title: title, locale: locale, body: body)
+        do {
+            try response.validate()
+        } catch {
+            throw fail(error.field, error.reason)
+        }
+        return response
     }
 }
 

@@ -284,6 +284,39 @@ enum Migrations {
             // answer bot) can tell them from a customer's own words.
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN automated INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("2026-11-25-knowledge") { db in
+            // Articles and canned responses: seeded from KnowledgeBase/, then the database is the truth.
+            // `origin` says whether later file edits still apply ('file') or the API decided ('api');
+            // a deletion keeps a tombstone so a reload does not bring the file's version back.
+            try db.execute(sql: """
+                CREATE TABLE kb_articles (
+                    id TEXT PRIMARY KEY,
+                    locale TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    tags TEXT NOT NULL DEFAULT '[]',
+                    keywords TEXT NOT NULL DEFAULT '[]',
+                    summary TEXT,
+                    status TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    version INTEGER NOT NULL DEFAULT 1,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    deleted_at REAL
+                ) WITHOUT ROWID;
+                CREATE TABLE canned_responses (
+                    shortcut TEXT PRIMARY KEY,
+                    locale TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    version INTEGER NOT NULL DEFAULT 1,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    deleted_at REAL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

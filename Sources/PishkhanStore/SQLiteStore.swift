@@ -292,20 +292,22 @@ struct AttachmentFiles: Sendable {
     /// Writes `data` under its hash. `durable` syncs it to disk before returning; without it the caller
     /// must call `sync()` before committing anything that refers to the file.
     func store(_ data: Data, durable: Bool = true) throws -> String {
-        let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-        let folder = directory.appendingPathComponent(String(hash.prefix(2)), isDirectory: true)
-        let file = folder.appendingPathComponent(hash)
-        if FileManager.default.fileExists(atPath: file.path) { return hash }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temp = folder.appendingPathComponent(".\(hash).\(UUID().uuidString)")
-        if durable {
-            try data.write(to: temp, options: .atomic)
-        } else {
-            try Self.writeUnsynced(data, to: temp.path)
+        let hash = Hex.encode(SHA256.hash(data: data))
+        let folder = directory.path + "/" + hash.prefix(2)
+        let file = folder + "/" + hash
+        if access(file, F_OK) == 0 { return hash }
+        if mkdir(folder, 0o755) != 0 && errno != EEXIST {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
-        if rename(temp.path, file.path) != 0 {
-            try? FileManager.default.removeItem(at: temp)
-            if !FileManager.default.fileExists(atPath: file.path) { throw CocoaError(.fileWriteUnknown) }
+        let temp = folder + "/.\(hash).\(UUID().uuidString)"
+        if durable {
+            try data.write(to: URL(fileURLWithPath: temp), options: .atomic)
+        } else {
+            try Self.writeUnsynced(data, to: temp)
+        }
+        if rename(temp, file) != 0 {
+            unlink(temp)
+            if access(file, F_OK) != 0 { throw CocoaError(.fileWriteUnknown) }
         }
         return hash
     }

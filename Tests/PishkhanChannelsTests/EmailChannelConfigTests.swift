@@ -19,7 +19,7 @@ import Testing
         let config = try #require(try EmailChannelConfig.parse(uncommented, id: "support-email", file: "support-email.yaml"))
         #expect(config.imap?.host == "127.0.0.1" && config.imap?.port == 1143 && config.imap?.security == TransportSecurity.none)
         #expect(config.imap?.passwordEnv == "PISHKHAN_SUPPORT_IMAP_PASSWORD")
-        #expect(config.afterStore == .markSeen && config.fetchConnections == 2)
+        #expect(config.afterStore == .markSeen)
         #expect(config.smtp?.port == 1025 && config.fromAddress == "support@bazaarche.example")
     }
 
@@ -27,7 +27,6 @@ import Testing
         ("imap: {url: 'http://x'}", "imap.url"),
         ("imap: {url: 'imaps://mail.example', afterStore: move}", "imap.moveTo"),
         ("imap: {url: 'imap://mail.example', pollSeconds: 0}", "imap.pollSeconds"),
-        ("imap: {url: 'imap://mail.example', fetchConnections: 0}", "imap.fetchConnections"),
         ("imap: {url: 'imap://mail.example', passwordEnv: 'my password'}", "imap.passwordEnv"),
         ("smtp: {url: 'smtps://mail.example'}", "smtp.from.address"),
     ])

@@ -11,8 +11,6 @@ public struct EmailChannelConfig: Sendable, Equatable {
     public var mailbox: String
     public var pollInterval: Duration
     public var afterStore: AfterStore
-    /// IMAP connections that fetch message bodies side by side (besides the one that searches and flags).
-    public var fetchConnections: Int = 2
     /// Where replies are sent; nil keeps replies queued in the outbox.
     public var smtp: Endpoint?
     public var fromAddress: String?
@@ -73,7 +71,6 @@ public struct EmailChannelConfig: Sendable, Equatable {
             var pollSeconds: Double?
             var afterStore: String?
             var moveTo: String?
-            var fetchConnections: Int?
             var starttls: Bool?
             var verifyCertificate: Bool?
         }
@@ -115,9 +112,6 @@ public struct EmailChannelConfig: Sendable, Equatable {
                 config.afterStore = .move(to: folder)
             case let other: throw fail("imap.afterStore", "'\(other)' is not one of seen, move")
             }
-            let connections = imap.fetchConnections ?? 2
-            guard (1...8).contains(connections) else { throw fail("imap.fetchConnections", "must be between 1 and 8") }
-            config.fetchConnections = connections
         }
         if let smtp = f.smtp {
             guard let url = smtp.url else { throw fail("smtp.url", "is required (smtp://host:587 or smtps://host:465)") }

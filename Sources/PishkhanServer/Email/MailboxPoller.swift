@@ -17,13 +17,13 @@ public final class MailboxPoller: Service, Sendable {
     public let config: EmailChannelConfig
     let channel: ChannelSettings
     let client: IMAPClient
-    /// Connections that fetch bodies side by side; `client` searches, flags and moves.
-    let fetchers: [IMAPClient]
     let store: any Store
     let rules: PriorityRules
     let logger: Logger
     /// Messages fetched before their ingests run together (and share group commits).
     static let batch = 64
+    /// Batches being committed at once while the next is fetched.
+    static let commitsInFlight = 3
     /// UIDs per `UID SEARCH`.
     static let searchWindow: UInt32 = 1000
 
@@ -32,7 +32,6 @@ public final class MailboxPoller: Service, Sendable {
         self.config = config
         self.channel = channel
         self.client = try IMAPClient(settings: imap.settings(password: password))
-        self.fetchers = try (0..<max(1, config.fetchConnections)).map { _ in try IMAPClient(settings: imap.settings(password: password)) }
         self.store = store
         self.rules = rules
         self.logger = logger
@@ -67,68 +66,51 @@ public final class MailboxPoller: Service, Sendable {
             try await store.recordPoll(channel: config.channel, total)
             return total
         }
-        // A pipeline of two: while one batch is committed, the next is fetched over the same connection.
-        // Flags, moves and the watermark still follow commit, batch by batch, in UID order.
-        var inFlight: (fetched: [(UInt32, [UInt8])], fetchError: String?, outcomes: Task<[Result<EmailIngest.Outcome, any Error>], Never>)?
+        // A pipeline: batches are fetched ahead while up to `commitsInFlight` earlier ones are being
+        // committed (their disk flushes overlap). Flags, moves and the watermark follow commit, batch by
+        // batch, in UID order.
+        typealias Batch = (fetched: [(UInt32, [UInt8])], fetchError: String?, outcomes: Task<[Result<EmailIngest.Outcome, any Error>], Never>)
+        var inFlight: [Batch] = []
         var start = 0
-        while inFlight != nil || start < uids.count {
-            var next: (fetched: [(UInt32, [UInt8])], fetchError: String?)?
-            if start < uids.count && inFlight?.fetchError == nil {
+        while !inFlight.isEmpty || start < uids.count {
+            if start < uids.count && inFlight.count < Self.commitsInFlight && inFlight.last?.fetchError == nil {
                 let chunk = Array(uids[start..<min(uids.count, start + Self.batch)])
                 start += chunk.count
                 let (fetched, fetchError) = await fetch(chunk)
-                next = (fetched, fetchError)
-            } else {
-                start = uids.count
+                inFlight.append((fetched, fetchError, commit(fetched, uidValidity: status.uidValidity)))
+                if fetchError != nil { start = uids.count }
+                continue
             }
-            if let done = inFlight {
-                let report = try await finish(done.fetched, outcomes: await done.outcomes.value, fetchError: done.fetchError,
-                                              uidValidity: status.uidValidity, watermark: &watermark)
-                total.watermark = report.watermark
-                total.fetched += report.fetched
-                total.stored += report.stored
-                total.duplicates += report.duplicates
-                total.quarantined += report.quarantined
-                if let error = report.error {
-                    total.error = error
-                    return total
-                }
+            let done = inFlight.removeFirst()
+            let report = try await finish(done.fetched, outcomes: await done.outcomes.value, fetchError: done.fetchError,
+                                          uidValidity: status.uidValidity, watermark: &watermark)
+            total.watermark = report.watermark
+            total.fetched += report.fetched
+            total.stored += report.stored
+            total.duplicates += report.duplicates
+            total.quarantined += report.quarantined
+            if let error = report.error {
+                total.error = error
+                // Later batches may still be committing: let them end (they are neither flagged nor
+                // counted; the next poll sees them again as duplicates) before the next poll starts.
+                for later in inFlight { _ = await later.outcomes.value }
+                return total
             }
-            inFlight = next.map { ($0.fetched, $0.fetchError, commit($0.fetched, uidValidity: status.uidValidity)) }
         }
         return total
     }
 
-    /// Fetches a batch over the fetch connections side by side (UID i of the batch on connection i mod n).
-    /// Returns the messages in UID order up to the first that could not be fetched, and that error.
+    /// Fetches a batch over the mailbox connection. One connection on purpose: `UID FETCH BODY[]` sets
+    /// `\Seen`, and a second session's flag changes come back to this one as untagged FETCH responses
+    /// (thousands per poll, past libcurl's 300 KB limit on a response's header lines). Returns the messages
+    /// in UID order up to the first that could not be fetched, and that error.
     private func fetch(_ chunk: [UInt32]) async -> ([(UInt32, [UInt8])], String?) {
-        let mailbox = config.mailbox
-        let lanes = fetchers.count
-        let tasks = fetchers.enumerated().map { lane, connection in
-            let mine = stride(from: lane, to: chunk.count, by: lanes).map { chunk[$0] }
-            return Task { () -> [Result<[UInt8], any Error>] in
-                var results: [Result<[UInt8], any Error>] = []
-                for uid in mine {
-                    do {
-                        results.append(.success(try await connection.fetch(uid: uid, in: mailbox)))
-                    } catch {
-                        results.append(.failure(error))
-                        break
-                    }
-                }
-                return results
-            }
-        }
-        var byLane: [[Result<[UInt8], any Error>]] = []
-        for task in tasks { byLane.append(await task.value) }
         var fetched: [(UInt32, [UInt8])] = []
-        for (i, uid) in chunk.enumerated() {
-            let lane = byLane[i % lanes]
-            let position = i / lanes
-            guard position < lane.count else { return (fetched, "fetch UID \(uid): not fetched after an earlier failure") }
-            switch lane[position] {
-            case .success(let raw): fetched.append((uid, raw))
-            case .failure(let error): return (fetched, "fetch UID \(uid): \(error)")
+        for uid in chunk {
+            do {
+                fetched.append((uid, try await client.fetch(uid: uid, in: config.mailbox)))
+            } catch {
+                return (fetched, "fetch UID \(uid): \(error)")
             }
         }
         return (fetched, nil)
