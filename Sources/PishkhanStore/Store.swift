@@ -78,6 +78,22 @@ public protocol Store: Sendable {
     func markOutboundSent(_ job: OutboundEmail) async throws
     func markOutboundFailed(_ job: OutboundEmail, reason: String, retryAt: Date?) async throws
 
+    // MARK: Knowledge base
+    /// Files seed the database: new items are inserted, file-owned items follow their file, and items the
+    /// API created, edited or deleted stay as the API left them.
+    func seedKnowledge(articles: [Article], canned: [CannedResponse]) async throws -> (articles: KnowledgeSeedReport, canned: KnowledgeSeedReport)
+    func articles() async throws -> [Stored<Article>]
+    func article(id: String) async throws -> Stored<Article>
+    func createArticle(_ article: Article, actor: Int64) async throws -> Stored<Article>
+    /// `expectedVersion` (from `If-Match`) turns a concurrent edit into a conflict instead of a lost update.
+    func updateArticle(id: String, _ article: Article, expectedVersion: Int64?, actor: Int64) async throws -> Stored<Article>
+    func deleteArticle(id: String, expectedVersion: Int64?, actor: Int64) async throws
+    func cannedResponses() async throws -> [Stored<CannedResponse>]
+    func cannedResponse(shortcut: String) async throws -> Stored<CannedResponse>
+    func createCannedResponse(_ response: CannedResponse, actor: Int64) async throws -> Stored<CannedResponse>
+    func updateCannedResponse(shortcut: String, _ response: CannedResponse, expectedVersion: Int64?, actor: Int64) async throws -> Stored<CannedResponse>
+    func deleteCannedResponse(shortcut: String, expectedVersion: Int64?, actor: Int64) async throws
+
     // MARK: Events and audit
     func events(after seq: Int64, limit: Int) async throws -> [Event]
     func latestEventSeq() async throws -> Int64
