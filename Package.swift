@@ -84,8 +84,9 @@ let package = Package(
         .executableTarget(
             name: "PishkhanBench",
             dependencies: [
-                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanTestSupport",
+                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanTestSupport", "PishkhanKnowledge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -93,7 +94,7 @@ let package = Package(
         ),
         .executableTarget(name: "PishkhanMIMEFuzz", dependencies: ["PishkhanChannels"], swiftSettings: swiftSettings),
         .testTarget(name: "PishkhanCoreTests", dependencies: ["PishkhanCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "PishkhanKnowledgeTests", dependencies: ["PishkhanKnowledge"], swiftSettings: swiftSettings),
+        .testTarget(name: "PishkhanKnowledgeTests", dependencies: ["PishkhanKnowledge", "PishkhanCore"], swiftSettings: swiftSettings),
         // Real servers for tests: Dovecot and an SMTP sink on loopback, started and stopped by pid.
         .target(
             name: "PishkhanTestSupport",
