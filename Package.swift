@@ -44,6 +44,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Snowball stemmers; Debian ships no pkg-config file for it, the module map links it by name.
+        .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "PishkhanChannels",
@@ -52,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "PishkhanKnowledge",
-            dependencies: ["PishkhanCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["PishkhanCore", "CStemmer", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -82,8 +84,9 @@ let package = Package(
         .executableTarget(
             name: "PishkhanBench",
             dependencies: [
-                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanTestSupport",
+                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanTestSupport", "PishkhanKnowledge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +94,7 @@ let package = Package(
         ),
         .executableTarget(name: "PishkhanMIMEFuzz", dependencies: ["PishkhanChannels"], swiftSettings: swiftSettings),
         .testTarget(name: "PishkhanCoreTests", dependencies: ["PishkhanCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PishkhanKnowledgeTests", dependencies: ["PishkhanKnowledge", "PishkhanCore"], swiftSettings: swiftSettings),
         // Real servers for tests: Dovecot and an SMTP sink on loopback, started and stopped by pid.
         .target(
             name: "PishkhanTestSupport",

@@ -1,0 +1,2 @@
+// Snowball stemmers from Debian's libstemmer-dev (/usr/include/libstemmer.h).
+#include <libstemmer.h>

@@ -1,0 +1,127 @@
+/// Splits mixed Persian and English text into normalized words with their place in the original text.
+///
+/// A word is a run of letters, combining marks and digits; ZWNJ/ZWJ inside a word and the Arabic thousands
+/// separator or a comma between digits belong to the word (and disappear in normalization). Persian writes
+/// the verb prefix می/نمی and the suffixes ها/های/ام/ات/اش/ای/تر/ترین… in three ways: joined, with a
+/// ZWNJ, or with a space. Normalization removes the ZWNJ, and this tokenizer joins a stand-alone prefix to
+/// the next Persian word and a stand-alone suffix to the previous one when only spaces separate them, so
+/// `می‌خواهم`, `میخواهم` and `می خواهم` are all the word `میخواهم`.
+enum Tokenizer {
+    struct Word {
+        var normalized: String
+        var range: Range<String.Index>
+        var utf16Range: Range<Int>
+        var persian: Bool
+        /// Only spaces (no punctuation, no line break) since the previous word.
+        var spaceBefore: Bool
+    }
+
+    static let prefixes: Set<String> = ["می", "نمی"]
+    static let suffixes: Set<String> = [
+        "ها", "های", "هایی", "هایم", "هایت", "هایش", "هایمان", "هایتان", "هایشان",
+        "ام", "ات", "اش", "ای", "ایم", "اید", "اند", "تر", "ترین",
+    ]
+
+    static func words(_ text: String) -> [Word] {
+        var raw: [Word] = []
+        let scalars = text.unicodeScalars
+        var i = scalars.startIndex
+        var offset = 0
+        var spaceOnly = true
+        while i < scalars.endIndex {
+            let scalar = scalars[i]
+            guard isWordScalar(scalar) else {
+                if !(scalar == " " || scalar == "\u{00A0}" || scalar == "\t") { spaceOnly = false }
+                offset += scalar.utf16.count
+                i = scalars.index(after: i)
+                continue
+            }
+            let start = i
+            let startOffset = offset
+            var previous = scalar
+            var persian = isArabicScript(scalar)
+            offset += scalar.utf16.count
+            i = scalars.index(after: i)
+            while i < scalars.endIndex {
+                let s = scalars[i]
+                if isWordScalar(s) || isJoiner(s) {
+                    // a joiner or separator only inside the word
+                } else if isDigitSeparator(s), isDigit(previous), let next = scalars.index(i, offsetBy: 1, limitedBy: scalars.endIndex),
+                          next < scalars.endIndex, isDigit(scalars[next]) {
+                } else {
+                    break
+                }
+                persian = persian || isArabicScript(s)
+                previous = s
+                offset += s.utf16.count
+                i = scalars.index(after: i)
+            }
+            let range = start..<i
+            let normalized = TextNormalizer.normalize(String(text[range])).filter { !isDigitSeparator($0.unicodeScalars.first!) }
+            let spaceBefore = spaceOnly && !raw.isEmpty
+            spaceOnly = true
+            // NFKC can turn one presentation-form ligature into several words.
+            for part in normalized.split(separator: " ") where !part.isEmpty {
+                raw.append(Word(normalized: String(part), range: range, utf16Range: startOffset..<offset, persian: persian, spaceBefore: spaceBefore))
+            }
+        }
+        return joinAffixes(raw)
+    }
+
+    private static func joinAffixes(_ raw: [Word]) -> [Word] {
+        var out: [Word] = []
+        out.reserveCapacity(raw.count)
+        var k = 0
+        while k < raw.count {
+            var word = raw[k]
+            k += 1
+            if word.persian, prefixes.contains(word.normalized), k < raw.count, raw[k].persian, raw[k].spaceBefore {
+                word.normalized += raw[k].normalized
+                word.range = word.range.lowerBound..<raw[k].range.upperBound
+                word.utf16Range = word.utf16Range.lowerBound..<raw[k].utf16Range.upperBound
+                k += 1
+            }
+            while k < raw.count, word.persian, raw[k].persian, raw[k].spaceBefore, suffixes.contains(raw[k].normalized) {
+                word.normalized += raw[k].normalized
+                word.range = word.range.lowerBound..<raw[k].range.upperBound
+                word.utf16Range = word.utf16Range.lowerBound..<raw[k].utf16Range.upperBound
+                k += 1
+            }
+            out.append(word)
+        }
+        return out
+    }
+
+    @inline(__always)
+    static func isWordScalar(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        if v < 0x80 { return (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39) }
+        if v == 0x200C || v == 0x200D { return false }
+        switch s.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .otherNumber, .letterNumber:
+            return true
+        default:
+            return false
+        }
+    }
+
+    @inline(__always)
+    static func isJoiner(_ s: Unicode.Scalar) -> Bool { s.value == 0x200C || s.value == 0x200D }
+
+    @inline(__always)
+    static func isDigitSeparator(_ s: Unicode.Scalar) -> Bool { s.value == 0x066C || s == "," }
+
+    @inline(__always)
+    static func isDigit(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        return (v >= 0x30 && v <= 0x39) || (v >= 0x0660 && v <= 0x0669) || (v >= 0x06F0 && v <= 0x06F9)
+    }
+
+    /// Arabic, Arabic Supplement and the Arabic presentation forms.
+    @inline(__always)
+    static func isArabicScript(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        return (v >= 0x0600 && v <= 0x06FF) || (v >= 0x0750 && v <= 0x077F) || (v >= 0xFB50 && v <= 0xFDFF) || (v >= 0xFE70 && v <= 0xFEFF)
+    }
+}
