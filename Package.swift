@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "PishkhanServer",
             dependencies: [
-                "PishkhanCore", "PishkhanStore", "PishkhanChannels",
+                "PishkhanCore", "PishkhanStore", "PishkhanChannels", "PishkhanKnowledge",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

@@ -12,12 +12,15 @@ public struct AppDependencies: Sendable {
     public var channels: ChannelDirectory
     public var rules: PriorityRules
     public var metrics: ServerMetrics
+    public var knowledge: KnowledgeBase
 
-    public init(store: any Store, channels: ChannelDirectory, rules: PriorityRules = .standard, metrics: ServerMetrics = ServerMetrics()) {
+    public init(store: any Store, channels: ChannelDirectory, rules: PriorityRules = .standard, metrics: ServerMetrics = ServerMetrics(),
+                knowledge: KnowledgeBase? = nil) {
         self.store = store
         self.channels = channels
         self.rules = rules
         self.metrics = metrics
+        self.knowledge = knowledge ?? KnowledgeBase(store: store, directory: URL(fileURLWithPath: "/nonexistent"))
     }
 }
 
@@ -47,6 +50,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContex
     APIRoutes(store: deps.store, channels: deps.channels, rules: deps.rules, metrics: deps.metrics).register(on: api)
     SLARoutes(store: deps.store).register(on: api)
     QuarantineRoutes(store: deps.store, channels: deps.channels, rules: deps.rules).register(on: api)
+    KnowledgeRoutes(store: deps.store, knowledge: deps.knowledge).register(on: api)
     return router
 }
 

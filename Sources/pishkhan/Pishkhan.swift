@@ -72,11 +72,15 @@ struct Serve: AsyncParsableCommand {
         // Content is validated before anything listens: a broken file names itself and stops the start.
         let channelDirectory = try ChannelDirectory.load(from: config.channelsDirectory)
         let articles = try ArticleLoader.load(from: config.knowledgeBaseDirectory)
+        let cannedResponses = try CannedLoader.load(from: config.knowledgeBaseDirectory)
         let slaSeed = try SLAFile.load(from: URL(fileURLWithPath: sla))
         let store = try storage.openStore(config, logger: logger)
         let migrations = try store.appliedMigrations()
         logger.info("store ready", metadata: ["database": "\(config.databasePath)", "migrations": "\(migrations.joined(separator: ","))"])
-        logger.info("content loaded", metadata: ["channels": "\(channelDirectory.sorted.map(\.id).joined(separator: ","))", "articles": "\(articles.count)"])
+        logger.info("content loaded", metadata: [
+            "channels": "\(channelDirectory.sorted.map(\.id).joined(separator: ","))", "articles": "\(articles.count)",
+            "cannedResponses": "\(cannedResponses.count)",
+        ])
 
         if try await store.agentCount() == 0 {
             let (agent, token) = try await store.createAgent(name: "Administrator", role: .admin, email: nil, groups: [], capacity: nil)
@@ -89,7 +93,31 @@ struct Serve: AsyncParsableCommand {
         if try await store.seedSLAIfNew(slaSeed) {
             logger.info("SLA seeded", metadata: ["file": "\(sla)", "policies": "\(slaSeed.policies.map(\.id).joined(separator: ","))"])
         }
-        let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules)
+        // The files seed the database; the database is the truth. SIGHUP reads the files again.
+        let knowledge = KnowledgeBase(store: store, directory: config.knowledgeBaseDirectory)
+        let seeded = try await knowledge.reload()
+        logger.info("knowledge base indexed", metadata: [
+            "articles": "\(knowledge.articleCount)", "inserted": "\(seeded.articles.inserted + seeded.canned.inserted)",
+            "updatedFromFiles": "\(seeded.articles.updated + seeded.canned.updated)", "keptFromAPI": "\(seeded.articles.keptFromAPI + seeded.canned.keptFromAPI)",
+        ])
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
+        hangup.setEventHandler {
+            Task {
+                do {
+                    let report = try await knowledge.reload()
+                    logger.info("knowledge base reloaded (SIGHUP)", metadata: [
+                        "articles": "\(knowledge.articleCount)", "inserted": "\(report.articles.inserted)", "updated": "\(report.articles.updated)",
+                        "keptFromAPI": "\(report.articles.keptFromAPI)",
+                    ])
+                } catch {
+                    logger.error("knowledge base reload failed; the previous content stays", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        hangup.resume()
+        defer { hangup.cancel() }
+        let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules, knowledge: knowledge)
         let app = buildApplication(deps, host: config.host, port: config.port, logger: logger)
         let scheduler = SLAScheduler(store: store, logger: logger, metrics: deps.metrics)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: scheduler)]

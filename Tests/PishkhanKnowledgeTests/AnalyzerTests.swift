@@ -1,3 +1,4 @@
+import PishkhanCore
 @testable import PishkhanKnowledge
 import Testing
 

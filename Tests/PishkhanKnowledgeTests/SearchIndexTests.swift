@@ -127,22 +127,22 @@ func sampleArticles() throws -> [IndexedArticle] {
         let articles = try sampleArticles()
         var index = SearchIndex(articles: articles)
         let before = index.count
-        #expect(index.search("gift card").first?.id != "gift-cards-en")
+        #expect(index.search("zarvarak wrapping").first?.id != "gift-cards-en")
 
-        index.upsert(IndexedArticle(id: "gift-cards-en", locale: .en, title: "Gift cards", keywords: ["voucher"], body: "Redeem a gift card at checkout."))
+        index.upsert(IndexedArticle(id: "gift-cards-en", locale: .en, title: "Zarvarak wrapping", keywords: ["kadopich"], body: "Add zarvarak wrapping at checkout."))
         #expect(index.count == before + 1)
-        #expect(index.search("gift card").first?.id == "gift-cards-en")
-        #expect(index.documentFrequency(of: "voucher") == 1)
+        #expect(index.search("zarvarak wrapping").first?.id == "gift-cards-en")
+        #expect(index.documentFrequency(of: "kadopich") == 1)
 
-        index.upsert(IndexedArticle(id: "gift-cards-en", locale: .en, title: "Store credit", body: "Store credit is added to your wallet."))
+        index.upsert(IndexedArticle(id: "gift-cards-en", locale: .en, title: "Ghollak credit", body: "Ghollak credit is added to your account."))
         #expect(index.count == before + 1)
-        #expect(index.documentFrequency(of: "voucher") == 0)
-        #expect(index.search("voucher").isEmpty)
-        #expect(index.search("wallet credit").first?.id == "gift-cards-en")
+        #expect(index.documentFrequency(of: "kadopich") == 0)
+        #expect(index.search("kadopich").isEmpty)
+        #expect(index.search("ghollak credit").first?.id == "gift-cards-en")
 
         index.remove(id: "gift-cards-en")
         #expect(index.count == before)
-        #expect(index.search("wallet credit").first?.id != "gift-cards-en")
+        #expect(index.search("ghollak credit").first?.id != "gift-cards-en")
         index.remove(id: "no-such-article")
         #expect(index.count == before)
     }
@@ -177,11 +177,11 @@ func sampleArticles() throws -> [IndexedArticle] {
     @Test func snapshotIsUnaffectedByLaterWrites() throws {
         var index = SearchIndex(articles: try sampleArticles())
         let snapshot = index
-        index.upsert(IndexedArticle(id: "gift-cards-en", locale: .en, title: "Gift cards", body: "Redeem a gift card."))
+        index.upsert(IndexedArticle(id: "gift-cards-en", locale: .en, title: "Zarvarak wrapping", body: "Add zarvarak wrapping."))
         index.remove(id: "password-reset-en")
-        #expect(snapshot.search("gift card").first?.id != "gift-cards-en")
+        #expect(snapshot.search("zarvarak wrapping").first?.id != "gift-cards-en")
         #expect(snapshot.search("password").first?.id == "password-reset-en")
-        #expect(index.search("gift card").first?.id == "gift-cards-en")
+        #expect(index.search("zarvarak wrapping").first?.id == "gift-cards-en")
     }
 
     @Test func manyRemovalsCompact() throws {

@@ -19,7 +19,7 @@ struct TestApp {
         ChannelSettings(id: "sms", kind: .sms),
     ])
 
-    static func make(clock: any WallClock = SystemWallClock()) async throws -> TestApp {
+    static func make(clock: any WallClock = SystemWallClock(), knowledgeBase: URL? = nil) async throws -> TestApp {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pishkhan-http-\(UUID().uuidString)")
         let store = try SQLiteStore.inMemory(attachmentsDirectory: dir, clock: { clock.now() })
         var tokens: [Role: String] = [:]
@@ -29,7 +29,9 @@ struct TestApp {
             tokens[role] = token
             agents[role] = agent
         }
-        return TestApp(store: store, deps: AppDependencies(store: store, channels: channels), tokens: tokens, agents: agents)
+        let knowledge = knowledgeBase.map { KnowledgeBase(store: store, directory: $0) }
+        try await knowledge?.reload()
+        return TestApp(store: store, deps: AppDependencies(store: store, channels: channels, knowledge: knowledge), tokens: tokens, agents: agents)
     }
 
     var application: some ApplicationProtocol { Application(router: buildRouter(deps)) }
@@ -45,8 +47,9 @@ struct TestApp {
 
         /// Sends a request as `role` (nil: no token) and returns status, headers and the JSON body.
         @discardableResult
-        func call(_ method: HTTPRequest.Method, _ uri: String, as role: Role? = .admin, token: String? = nil, body: String? = nil) async throws -> Reply {
-            var headers = HTTPFields()
+        func call(_ method: HTTPRequest.Method, _ uri: String, as role: Role? = .admin, token: String? = nil, body: String? = nil,
+                  headers extra: HTTPFields = [:]) async throws -> Reply {
+            var headers = extra
             if let t = token ?? role.flatMap({ tokens[$0] }) { headers[.authorization] = "Bearer \(t)" }
             if body != nil { headers[.contentType] = "application/json" }
             let response = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })

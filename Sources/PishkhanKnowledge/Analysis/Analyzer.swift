@@ -1,3 +1,4 @@
+import PishkhanCore
 import Synchronization
 
 /// Turns text into index terms, the same way for articles and for queries: tokenize (`Tokenizer`),

@@ -1,3 +1,4 @@
+import PishkhanCore
 /// What the search index holds for one article: the searchable fields as written.
 public struct IndexedArticle: Sendable, Equatable {
     public var id: String

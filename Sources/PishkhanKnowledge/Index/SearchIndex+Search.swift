@@ -1,3 +1,4 @@
+import PishkhanCore
 extension SearchIndex {
     public func search(_ query: String, options: SearchOptions = .init()) -> [SearchHit] {
         searchWithStatistics(query, options: options).hits

@@ -1,3 +1,4 @@
+import PishkhanCore
 import Foundation
 
 /// The knowledge-base search index: BM25F over title, keywords (with tags), summary and body, top-k

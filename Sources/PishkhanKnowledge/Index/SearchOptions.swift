@@ -1,3 +1,4 @@
+import PishkhanCore
 public struct SearchOptions: Sendable {
     /// Hits returned at most.
     public var limit: Int = 10

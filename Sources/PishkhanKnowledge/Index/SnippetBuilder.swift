@@ -1,3 +1,4 @@
+import PishkhanCore
 /// The passage shown under a hit: the window of the body (else the summary, else the title) holding the
 /// most distinct matched terms, cut at word boundaries, with the matched words marked.
 enum SnippetBuilder {
