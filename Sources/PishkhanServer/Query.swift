@@ -33,6 +33,13 @@ struct Query {
         return d
     }
 
+    /// One enum value: `locale=fa`.
+    func one<T: RawRepresentable>(_ name: String, _: T.Type) throws -> T? where T.RawValue == String, T: CaseIterable {
+        guard let s = string(name) else { return nil }
+        guard let v = T(rawValue: s) else { throw Problem.invalid(name, "'\(s)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))") }
+        return v
+    }
+
     /// Comma-separated enum values: `status=open,pending`.
     func list<T: RawRepresentable>(_ name: String, _: T.Type) throws -> [T] where T.RawValue == String, T: CaseIterable {
         guard let s = string(name) else { return [] }

@@ -71,7 +71,7 @@ extension SQLiteStore {
             if row["origin"] as String != Stored<T>.Origin.file.rawValue || row["deleted_at"] as Double? != nil {
                 report.keptFromAPI += 1
             } else if T(row: row) != item {
-                try update(db, item, origin: .file, version: row["version"] as Int64 + 1, now: now)
+                try overwrite(db, item, origin: .file, version: row["version"] as Int64 + 1, now: now)
                 report.updated += 1
             } else {
                 report.unchanged += 1
@@ -120,12 +120,15 @@ extension SQLiteStore {
     }
 
     private static func one<T: KnowledgeRecord>(_ store: SQLiteStore, _: T.Type, key: String) async throws -> Stored<T> {
-        try await store.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(T.table) WHERE \(T.keyColumn) = ? AND deleted_at IS NULL", arguments: [key]) else {
-                throw StoreError.notFound("\(T.noun) \(key)")
-            }
-            return stored(row)
+        try await store.read { db in try row(db, T.self, key: key) }
+    }
+
+    /// The live item; not found when missing or deleted.
+    private static func row<T: KnowledgeRecord>(_ db: Database, _: T.Type, key: String) throws -> Stored<T> {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(T.table) WHERE \(T.keyColumn) = ? AND deleted_at IS NULL", arguments: [key]) else {
+            throw StoreError.notFound("\(T.noun) \(key)")
         }
+        return stored(row)
     }
 
     private static func validated<T: KnowledgeRecord>(_ item: T) throws -> T {
@@ -145,13 +148,13 @@ extension SQLiteStore {
             if let existing {
                 guard existing["deleted_at"] as Double? != nil else { throw StoreError.conflict("\(T.noun) \(item.key) already exists") }
                 // Re-creating a deleted item replaces its tombstone.
-                try update(db, item, origin: .api, version: existing["version"] as Int64 + 1, now: now.seconds, created: true)
+                try overwrite(db, item, origin: .api, version: existing["version"] as Int64 + 1, now: now.seconds, created: true)
             } else {
                 try insert(db, item, origin: .api, version: 1, createdAt: now.seconds, now: now.seconds)
             }
             try Audit.write(db, at: now, actor: actor, action: "\(T.table).created", targetType: T.table, targetID: nil,
                             details: [T.keyColumn: .string(item.key)])
-            return stored(try Row.fetchOne(db, sql: "SELECT * FROM \(T.table) WHERE \(T.keyColumn) = ?", arguments: [item.key])!)
+            return try row(db, T.self, key: item.key)
         }
     }
 
@@ -165,10 +168,10 @@ extension SQLiteStore {
         let now = store.clock()
         return try await store.write { db, _ in
             let version = try current(db, T.self, key: key, expectedVersion: expectedVersion)
-            try update(db, item, origin: .api, version: version + 1, now: now.seconds)
+            try overwrite(db, item, origin: .api, version: version + 1, now: now.seconds)
             try Audit.write(db, at: now, actor: actor, action: "\(T.table).updated", targetType: T.table, targetID: nil,
                             details: [T.keyColumn: .string(key), "version": .int(version + 1)])
-            return stored(try Row.fetchOne(db, sql: "SELECT * FROM \(T.table) WHERE \(T.keyColumn) = ?", arguments: [key])!)
+            return try row(db, T.self, key: key)
         }
     }
 
@@ -201,7 +204,7 @@ extension SQLiteStore {
                        arguments: StatementArguments(values))
     }
 
-    private static func update<T: KnowledgeRecord>(_ db: Database, _ item: T, origin: Stored<T>.Origin, version: Int64, now: Double, created: Bool = false) throws {
+    private static func overwrite<T: KnowledgeRecord>(_ db: Database, _ item: T, origin: Stored<T>.Origin, version: Int64, now: Double, created: Bool = false) throws {
         let sets = (T.columns + ["origin", "version", "updated_at"]).map { "\($0) = ?" } + ["deleted_at = NULL"] + (created ? ["created_at = ?"] : [])
         let values: [(any DatabaseValueConvertible)?] = item.values + [origin.rawValue, version, now] + (created ? [now] : []) + [item.key]
         try db.execute(sql: "UPDATE \(T.table) SET \(sets.joined(separator: ", ")) WHERE \(T.keyColumn) = ?", arguments: StatementArguments(values))

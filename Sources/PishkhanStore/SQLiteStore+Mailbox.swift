@@ -163,7 +163,7 @@ extension SQLiteStore {
                 let channel: String = row["channel"]
                 var header: String? = row["message_id_header"]
                 if header == nil {
-                    let random = (0..<8).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+                    let random = Hex.encode((0..<8).map { _ in UInt8.random(in: 0...255) })
                     header = "<pishkhan.\(ticketID).\(messageID).\(random)@\(domains[channel] ?? "pishkhan.invalid")>"
                     try db.execute(sql: "UPDATE messages SET message_id_header = ? WHERE id = ?", arguments: [header, messageID])
                 }

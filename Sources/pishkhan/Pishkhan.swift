@@ -95,7 +95,7 @@ struct Serve: AsyncParsableCommand {
         }
         // The files seed the database; the database is the truth. SIGHUP reads the files again.
         let knowledge = KnowledgeBase(store: store, directory: config.knowledgeBaseDirectory)
-        let seeded = try await knowledge.reload()
+        let seeded = try await knowledge.seed(articles: articles, canned: cannedResponses)
         logger.info("knowledge base indexed", metadata: [
             "articles": "\(knowledge.articleCount)", "inserted": "\(seeded.articles.inserted + seeded.canned.inserted)",
             "updatedFromFiles": "\(seeded.articles.updated + seeded.canned.updated)", "keptFromAPI": "\(seeded.articles.keptFromAPI + seeded.canned.keptFromAPI)",

@@ -37,7 +37,7 @@ import Testing
             let typing = try await c.call(.get, "/api/v1/kb/search?q=warran&locale=en", as: .agent)
             #expect(Self.ids(typing).first == "warranty-claims-en" || Self.ids(typing).first == "warranty-repair-status-en", "\(Self.ids(typing))")
             try await c.call(.get, "/api/v1/kb/search?q=order", as: nil).expectProblem(.unauthorized)
-            try await c.call(.get, "/api/v1/kb/search?q=order&locale=de", as: .agent).expectProblem(.badRequest)
+            try await c.call(.get, "/api/v1/kb/search?q=order&locale=de", as: .agent).expectProblem(.unprocessableContent, field: "locale")
         }
     }
 

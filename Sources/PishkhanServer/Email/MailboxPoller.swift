@@ -73,12 +73,12 @@ public final class MailboxPoller: Service, Sendable {
         var inFlight: [Batch] = []
         var start = 0
         while !inFlight.isEmpty || start < uids.count {
-            if start < uids.count && inFlight.count < Self.commitsInFlight && inFlight.last?.fetchError == nil {
+            if start < uids.count && inFlight.count < Self.commitsInFlight {
                 let chunk = Array(uids[start..<min(uids.count, start + Self.batch)])
                 start += chunk.count
                 let (fetched, fetchError) = await fetch(chunk)
                 inFlight.append((fetched, fetchError, commit(fetched, uidValidity: status.uidValidity)))
-                if fetchError != nil { start = uids.count }
+                if fetchError != nil { start = uids.count }  // fetch no further; what was fetched still commits
                 continue
             }
             let done = inFlight.removeFirst()

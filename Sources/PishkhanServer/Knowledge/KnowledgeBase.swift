@@ -11,8 +11,31 @@ import Synchronization
 public final class KnowledgeBase: Sendable {
     let store: any Store
     let directory: URL
-    private let articles = Mutex<(index: SearchIndex, byID: [String: Article])>((SearchIndex(), [:]))
-    private let canned = Mutex<(index: SearchIndex, byShortcut: [String: CannedResponse])>((SearchIndex(), [:]))
+    private let articles = Mutex(Searchable<Article>())
+    private let canned = Mutex(Searchable<CannedResponse>())
+
+    /// A search index and the items it was built from, by key.
+    struct Searchable<Item: Sendable>: Sendable {
+        var index = SearchIndex()
+        var items: [String: Item] = [:]
+
+        init() {}
+
+        init(_ items: [Item], key: (Item) -> String, document: (Item) -> IndexedArticle) {
+            index = SearchIndex(articles: items.map(document))
+            self.items = Dictionary(uniqueKeysWithValues: items.map { (key($0), $0) })
+        }
+
+        mutating func put(_ item: Item, key: String, document: IndexedArticle) {
+            index.upsert(document)
+            items[key] = item
+        }
+
+        mutating func remove(_ key: String) {
+            index.remove(id: key)
+            items[key] = nil
+        }
+    }
 
     public init(store: any Store, directory: URL) {
         self.store = store
@@ -20,24 +43,21 @@ public final class KnowledgeBase: Sendable {
     }
 
     /// Reads the files (a malformed one throws, naming itself and the field), seeds the store, and rebuilds
-    /// both indexes from the store. Run at start and on SIGHUP.
+    /// both indexes from the store. Run on SIGHUP; at start the executable seeds what it already validated.
     @discardableResult
     public func reload() async throws -> (articles: KnowledgeSeedReport, canned: KnowledgeSeedReport) {
-        let files = try ArticleLoader.load(from: directory)
-        let cannedFiles = try CannedLoader.load(from: directory)
-        let report = try await store.seedKnowledge(articles: files, canned: cannedFiles)
-        try await rebuild()
-        return report
+        try await seed(articles: try ArticleLoader.load(from: directory), canned: try CannedLoader.load(from: directory))
     }
 
-    /// Indexes what the store holds.
-    public func rebuild() async throws {
-        let stored = try await store.articles().map(\.item).filter { $0.status == .published }
-        let index = SearchIndex(articles: stored.map(IndexedArticle.init))
-        articles.withLock { $0 = (index, Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0) })) }
+    /// Seeds the store with files already read, then rebuilds both indexes from the store.
+    @discardableResult
+    public func seed(articles files: [Article], canned cannedFiles: [CannedResponse]) async throws -> (articles: KnowledgeSeedReport, canned: KnowledgeSeedReport) {
+        let report = try await store.seedKnowledge(articles: files, canned: cannedFiles)
+        let published = try await store.articles().map(\.item).filter { $0.status == .published }
         let responses = try await store.cannedResponses().map(\.item)
-        let cannedIndex = SearchIndex(articles: responses.map(Self.indexed))
-        canned.withLock { $0 = (cannedIndex, Dictionary(uniqueKeysWithValues: responses.map { ($0.shortcut, $0) })) }
+        articles.withLock { $0 = Searchable(published, key: \.id, document: IndexedArticle.init) }
+        canned.withLock { $0 = Searchable(responses, key: \.shortcut, document: Self.indexed) }
+        return report
     }
 
     static func indexed(_ response: CannedResponse) -> IndexedArticle {
@@ -46,38 +66,20 @@ public final class KnowledgeBase: Sendable {
 
     public var articleCount: Int { articles.withLock { $0.index.count } }
 
+    /// Only published articles are searchable: a draft or archived one leaves the index.
     func articleChanged(_ article: Article) {
         articles.withLock { state in
             if article.status == .published {
-                state.index.upsert(IndexedArticle(article))
-                state.byID[article.id] = article
+                state.put(article, key: article.id, document: IndexedArticle(article))
             } else {
-                state.index.remove(id: article.id)
-                state.byID[article.id] = nil
+                state.remove(article.id)
             }
         }
     }
 
-    func articleRemoved(id: String) {
-        articles.withLock { state in
-            state.index.remove(id: id)
-            state.byID[id] = nil
-        }
-    }
-
-    func cannedChanged(_ response: CannedResponse) {
-        canned.withLock { state in
-            state.index.upsert(Self.indexed(response))
-            state.byShortcut[response.shortcut] = response
-        }
-    }
-
-    func cannedRemoved(shortcut: String) {
-        canned.withLock { state in
-            state.index.remove(id: shortcut)
-            state.byShortcut[shortcut] = nil
-        }
-    }
+    func articleRemoved(id: String) { articles.withLock { $0.remove(id) } }
+    func cannedChanged(_ response: CannedResponse) { canned.withLock { $0.put(response, key: response.shortcut, document: Self.indexed(response)) } }
+    func cannedRemoved(shortcut: String) { canned.withLock { $0.remove(shortcut) } }
 
     /// A search result: the article's card plus score and snippet.
     public struct ArticleHit: Codable, Sendable, Equatable {
@@ -101,20 +103,22 @@ public final class KnowledgeBase: Sendable {
         public var score: Double
     }
 
+    static func rounded(_ score: Double) -> Double { (score * 1000).rounded() / 1000 }
+
     public func searchArticles(_ query: String, locale: Article.Locale? = nil, limit: Int = 10) -> [ArticleHit] {
-        let (index, byID) = articles.withLock { ($0.index, $0.byID) }
-        return index.search(query, options: SearchOptions(limit: limit, locale: locale)).compactMap { hit in
-            guard let a = byID[hit.id] else { return nil }
+        let snapshot = articles.withLock { $0 }
+        return snapshot.index.search(query, options: SearchOptions(limit: limit, locale: locale)).compactMap { hit in
+            guard let a = snapshot.items[hit.id] else { return nil }
             return ArticleHit(id: a.id, title: a.title, locale: a.locale, summary: a.summary, tags: a.tags,
-                              score: (hit.score * 1000).rounded() / 1000, snippet: hit.snippet, highlighted: hit.highlighted)
+                              score: Self.rounded(hit.score), snippet: hit.snippet, highlighted: hit.highlighted)
         }
     }
 
     public func searchCanned(_ query: String, locale: Article.Locale? = nil, limit: Int = 5) -> [CannedHit] {
-        let (index, byShortcut) = canned.withLock { ($0.index, $0.byShortcut) }
-        return index.search(query, options: SearchOptions(limit: limit, locale: locale, snippets: false)).compactMap { hit in
-            guard let c = byShortcut[hit.id] else { return nil }
-            return CannedHit(shortcut: c.shortcut, title: c.title, locale: c.locale, body: c.body, score: (hit.score * 1000).rounded() / 1000)
+        let snapshot = canned.withLock { $0 }
+        return snapshot.index.search(query, options: SearchOptions(limit: limit, locale: locale, snippets: false)).compactMap { hit in
+            guard let c = snapshot.items[hit.id] else { return nil }
+            return CannedHit(shortcut: c.shortcut, title: c.title, locale: c.locale, body: c.body, score: Self.rounded(hit.score))
         }
     }
 }

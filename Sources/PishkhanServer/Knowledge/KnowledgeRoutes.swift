@@ -14,17 +14,69 @@ struct KnowledgeRoutes: Sendable {
 
     func register(on api: RouterGroup<PishkhanRequestContext>) {
         api.get("kb/articles", use: listArticles)
-        api.get("kb/articles/:key", use: getArticle)
-        api.post("kb/articles", use: createArticle)
-        api.put("kb/articles/:key", use: updateArticle)
-        api.delete("kb/articles/:key", use: deleteArticle)
         api.get("kb/search", use: search)
         api.get("tickets/:id/suggestions", use: suggestions)
         api.get("canned-responses", use: listCanned)
-        api.get("canned-responses/:key", use: getCanned)
-        api.post("canned-responses", use: createCanned)
-        api.put("canned-responses/:key", use: updateCanned)
-        api.delete("canned-responses/:key", use: deleteCanned)
+        articles.register(on: api, path: "kb/articles")
+        cannedResponses.register(on: api, path: "canned-responses")
+    }
+
+    /// Get, create, replace and delete for one kind of knowledge item, keeping the search index in step.
+    struct Editor<Item: Codable & Sendable & Equatable>: Sendable {
+        var get: @Sendable (String) async throws -> Stored<Item>
+        var create: @Sendable (Item, _ actor: Int64) async throws -> Stored<Item>
+        var update: @Sendable (String, Item, _ expectedVersion: Int64?, _ actor: Int64) async throws -> Stored<Item>
+        var delete: @Sendable (String, _ expectedVersion: Int64?, _ actor: Int64) async throws -> Void
+        var changed: @Sendable (Item) -> Void
+        var removed: @Sendable (String) -> Void
+
+        func register(on api: RouterGroup<PishkhanRequestContext>, path: String) {
+            api.get("\(path)/:key") { _, context in
+                _ = try context.require(.agent)
+                return Versioned(value: try await get(KnowledgeRoutes.key(context)))
+            }
+            api.post(RouterPath(path)) { request, context in
+                let actor = try context.require(.supervisor)
+                let stored = try await create(try await context.requestDecoder.decode(Item.self, from: request, context: context), actor.id)
+                changed(stored.item)
+                return Versioned(status: .created, value: stored)
+            }
+            api.put("\(path)/:key") { request, context in
+                let actor = try context.require(.supervisor)
+                let item = try await context.requestDecoder.decode(Item.self, from: request, context: context)
+                let stored = try await update(KnowledgeRoutes.key(context), item, try KnowledgeRoutes.expectedVersion(request), actor.id)
+                changed(stored.item)
+                return Versioned(value: stored)
+            }
+            api.delete("\(path)/:key") { request, context in
+                let actor = try context.require(.supervisor)
+                try await delete(KnowledgeRoutes.key(context), try KnowledgeRoutes.expectedVersion(request), actor.id)
+                removed(KnowledgeRoutes.key(context))
+                return Response(status: .noContent)
+            }
+        }
+    }
+
+    var articles: Editor<Article> {
+        let (store, knowledge) = (store, knowledge)
+        return Editor(
+            get: { try await store.article(id: $0) },
+            create: { try await store.createArticle($0, actor: $1) },
+            update: { try await store.updateArticle(id: $0, $1, expectedVersion: $2, actor: $3) },
+            delete: { try await store.deleteArticle(id: $0, expectedVersion: $1, actor: $2) },
+            changed: { knowledge.articleChanged($0) },
+            removed: { knowledge.articleRemoved(id: $0) })
+    }
+
+    var cannedResponses: Editor<CannedResponse> {
+        let (store, knowledge) = (store, knowledge)
+        return Editor(
+            get: { try await store.cannedResponse(shortcut: $0) },
+            create: { try await store.createCannedResponse($0, actor: $1) },
+            update: { try await store.updateCannedResponse(shortcut: $0, $1, expectedVersion: $2, actor: $3) },
+            delete: { try await store.deleteCannedResponse(shortcut: $0, expectedVersion: $1, actor: $2) },
+            changed: { knowledge.cannedChanged($0) },
+            removed: { knowledge.cannedRemoved(shortcut: $0) })
     }
 
     struct Items<Item: Codable & Sendable & Equatable>: Codable, ResponseEncodable {
@@ -56,54 +108,15 @@ struct KnowledgeRoutes: Sendable {
         return version
     }
 
-    // MARK: Articles
-
     @Sendable func listArticles(_ request: Request, context: PishkhanRequestContext) async throws -> Items<Article> {
         _ = try context.require(.agent)
         let q = Query(request: request)
-        let locale = try q.string("locale").map { value in
-            guard let l = Article.Locale(rawValue: value) else { throw Problem(status: .badRequest, title: "Bad Request", detail: "locale must be fa or en") }
-            return l
-        }
-        let status = try q.string("status").map { value in
-            guard let s = Article.Status(rawValue: value) else {
-                throw Problem(status: .badRequest, title: "Bad Request", detail: "status must be draft, published or archived")
-            }
-            return s
-        }
+        let locale = try q.one("locale", Article.Locale.self)
+        let status = try q.one("status", Article.Status.self)
         let tag = q.string("tag")
         return Items(items: try await store.articles().filter {
-            (locale == nil || $0.item.locale == locale) && (status == nil || $0.item.status == status) && (tag == nil || $0.item.tags.contains(tag!))
+            (locale == nil || $0.item.locale == locale) && (status == nil || $0.item.status == status) && (tag.map($0.item.tags.contains) ?? true)
         })
-    }
-
-    @Sendable func getArticle(_ request: Request, context: PishkhanRequestContext) async throws -> Versioned<Article> {
-        _ = try context.require(.agent)
-        return Versioned(value: try await store.article(id: Self.key(context)))
-    }
-
-    @Sendable func createArticle(_ request: Request, context: PishkhanRequestContext) async throws -> Versioned<Article> {
-        let actor = try context.require(.supervisor)
-        let article = try await context.requestDecoder.decode(Article.self, from: request, context: context)
-        let stored = try await store.createArticle(article, actor: actor.id)
-        knowledge.articleChanged(stored.item)
-        return Versioned(status: .created, value: stored)
-    }
-
-    @Sendable func updateArticle(_ request: Request, context: PishkhanRequestContext) async throws -> Versioned<Article> {
-        let actor = try context.require(.supervisor)
-        let article = try await context.requestDecoder.decode(Article.self, from: request, context: context)
-        let stored = try await store.updateArticle(id: Self.key(context), article, expectedVersion: try Self.expectedVersion(request), actor: actor.id)
-        knowledge.articleChanged(stored.item)
-        return Versioned(value: stored)
-    }
-
-    @Sendable func deleteArticle(_ request: Request, context: PishkhanRequestContext) async throws -> Response {
-        let actor = try context.require(.supervisor)
-        let id = Self.key(context)
-        try await store.deleteArticle(id: id, expectedVersion: try Self.expectedVersion(request), actor: actor.id)
-        knowledge.articleRemoved(id: id)
-        return Response(status: .noContent)
     }
 
     // MARK: Search and suggestions
@@ -113,21 +126,14 @@ struct KnowledgeRoutes: Sendable {
         var items: [KnowledgeBase.ArticleHit]
     }
 
-    static func locale(_ q: Query) throws -> Article.Locale? {
-        try q.string("locale").map { value in
-            guard let l = Article.Locale(rawValue: value) else { throw Problem(status: .badRequest, title: "Bad Request", detail: "locale must be fa or en") }
-            return l
-        }
-    }
-
     /// As-you-type search: the last word is a prefix; one typo is forgiven in longer words.
     @Sendable func search(_ request: Request, context: PishkhanRequestContext) async throws -> SearchBody {
         _ = try context.require(.agent)
         let q = Query(request: request)
         let text = q.string("q") ?? ""
-        guard text.count <= 500 else { throw Problem(status: .badRequest, title: "Bad Request", detail: "q is longer than 500 characters") }
+        guard text.count <= 500 else { throw Problem.invalid("q", "is longer than 500 characters") }
         return SearchBody(query: text, items: knowledge.searchArticles(
-            text, locale: try Self.locale(q), limit: try q.int("limit", default: 10, range: 1...50)))
+            text, locale: try q.one("locale", Article.Locale.self), limit: try q.int("limit", default: 10, range: 1...50)))
     }
 
     struct SuggestionsBody: Codable, ResponseEncodable {
@@ -156,52 +162,19 @@ struct KnowledgeRoutes: Sendable {
 
     // MARK: Canned responses
 
+    /// All canned responses, or for `q` those whose shortcut starts with it (what an agent types after '/')
+    /// followed by the search index's best matches for it.
     @Sendable func listCanned(_ request: Request, context: PishkhanRequestContext) async throws -> Items<CannedResponse> {
         _ = try context.require(.agent)
         let q = Query(request: request)
-        let all = try await store.cannedResponses()
-        let locale = q.string("locale").flatMap(Article.Locale.init(rawValue:))
-        guard let text = q.string("q").map(TextFolding.fold), !text.isEmpty else {
-            return Items(items: all.filter { locale == nil || $0.item.locale == locale })
-        }
-        // Shortcut prefix first (what an agent types after '/'), then title or shortcut containing the text.
-        let matching = all.filter { locale == nil || $0.item.locale == locale }.compactMap { stored -> (Int, Stored<CannedResponse>)? in
-            let shortcut = stored.item.shortcut
-            if shortcut.hasPrefix(text) { return (0, stored) }
-            if shortcut.contains(text) || TextFolding.fold(stored.item.title).contains(text) { return (1, stored) }
-            if TextFolding.fold(stored.item.body).contains(text) { return (2, stored) }
-            return nil
-        }
-        return Items(items: matching.sorted { ($0.0, $0.1.item.shortcut) < ($1.0, $1.1.item.shortcut) }.map(\.1))
-    }
-
-    @Sendable func getCanned(_ request: Request, context: PishkhanRequestContext) async throws -> Versioned<CannedResponse> {
-        _ = try context.require(.agent)
-        return Versioned(value: try await store.cannedResponse(shortcut: Self.key(context)))
-    }
-
-    @Sendable func createCanned(_ request: Request, context: PishkhanRequestContext) async throws -> Versioned<CannedResponse> {
-        let actor = try context.require(.supervisor)
-        let response = try await context.requestDecoder.decode(CannedResponse.self, from: request, context: context)
-        let stored = try await store.createCannedResponse(response, actor: actor.id)
-        knowledge.cannedChanged(stored.item)
-        return Versioned(status: .created, value: stored)
-    }
-
-    @Sendable func updateCanned(_ request: Request, context: PishkhanRequestContext) async throws -> Versioned<CannedResponse> {
-        let actor = try context.require(.supervisor)
-        let response = try await context.requestDecoder.decode(CannedResponse.self, from: request, context: context)
-        let stored = try await store.updateCannedResponse(
-            shortcut: Self.key(context), response, expectedVersion: try Self.expectedVersion(request), actor: actor.id)
-        knowledge.cannedChanged(stored.item)
-        return Versioned(value: stored)
-    }
-
-    @Sendable func deleteCanned(_ request: Request, context: PishkhanRequestContext) async throws -> Response {
-        let actor = try context.require(.supervisor)
-        let shortcut = Self.key(context)
-        try await store.deleteCannedResponse(shortcut: shortcut, expectedVersion: try Self.expectedVersion(request), actor: actor.id)
-        knowledge.cannedRemoved(shortcut: shortcut)
-        return Response(status: .noContent)
+        let locale = try q.one("locale", Article.Locale.self)
+        let all = try await store.cannedResponses().filter { locale == nil || $0.item.locale == locale }
+        guard let text = q.string("q") else { return Items(items: all) }
+        let folded = TextFolding.fold(text)
+        let prefixed = all.filter { $0.item.shortcut.hasPrefix(folded) }
+        let byShortcut = Dictionary(uniqueKeysWithValues: all.map { ($0.item.shortcut, $0) })
+        let found = knowledge.searchCanned(text, locale: locale, limit: 20).compactMap { byShortcut[$0.shortcut] }
+        var seen = Set<String>()
+        return Items(items: (prefixed + found).filter { seen.insert($0.item.shortcut).inserted })
     }
 }
