@@ -7,7 +7,7 @@ import PishkhanKnowledge
 /// `pishkhan-bench kb`: the knowledge-base search index against SQLite FTS5 on the same corpus and queries.
 ///
 /// The corpus is real English prose from this machine's manual pages (`/usr/share/man/**/*.gz`, read
-/// through `zcat`): every section of every page (NAME, DESCRIPTION, OPTIONS…) with at least 20 words
+/// through `zcat`): every section of every page (NAME, DESCRIPTION, OPTIONS…) with at least 12 words
 /// becomes one article, titled "page(section): SECTION NAME", with the page name as keyword and the page's
 /// NAME line as summary. On a minimal Debian install `apt-get install man-db manpages manpages-dev` adds
 /// enough pages. Queries are drawn from the corpus's own text: two or three words of a random article, a
@@ -16,7 +16,7 @@ struct KB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kb",
         abstract: "Search index build time, memory and query latency over man-page sections (/usr/share/man), against SQLite FTS5 bm25().",
-        discussion: "The corpus is every man-page section of 20 words or more under /usr/share/man (apt-get install man-db manpages manpages-dev if there are too few).")
+        discussion: "The corpus is every man-page section of 12 words or more under /usr/share/man (apt-get install man-db manpages manpages-dev if there are too few).")
 
     @Option(help: "Articles in the corpus.") var articles = 100_000
     @Option(help: "Queries timed against each engine.") var queries = 10_000
@@ -155,7 +155,7 @@ enum ManPageCorpus {
             guard !page.isEmpty, !heading.isEmpty, articles.count < limit else { return }
             let body = lines.joined(separator: " ")
             if heading == "NAME" { nameLine = body }
-            guard body.split(separator: " ").count >= 20 else { return }
+            guard body.split(separator: " ").count >= 12 else { return }
             articles.append(IndexedArticle(
                 id: "man-\(articles.count)", locale: .en, title: "\(page)(\(pageSection)): \(heading.capitalized)",
                 keywords: [page], tags: ["man\(pageSection)"], summary: nameLine, body: body))
