@@ -72,18 +72,25 @@ public final class Analyzer: Sendable {
 }
 
 extension Analyzer {
-    /// The words of `text` whose term is one of `terms`. Both stemmers only change word endings, so a word
-    /// can only match a term with the same first two letters: other words are skipped before any
-    /// normalization, and only the few candidates (with the word after them, for a suffix written apart)
+    /// The words of `text` whose term is one of `terms`. Both stemmers only change word endings (but for a
+    /// few irregular English forms such as dying → die, which then go unmarked), so a word can only match a
+    /// term that shares its first four letters (or is a prefix of them): other words are skipped before any
+    /// normalization, and only the few candidates (with the words after them, for a suffix written apart)
     /// are analyzed in full. Finding a snippet costs about one pass over the text's characters.
     func occurrences(of terms: Set<String>, in text: String, locale: Article.Locale) -> [Token] {
-        let heads = Set(terms.map(Tokenizer.head(ofTerm:)))
+        var heads: Set<UInt64> = []
+        var everyWord = false
+        for term in terms {
+            if let head = Tokenizer.head(ofTerm: term) { heads.insert(head) } else { everyWord = true }
+        }
         let spans = Tokenizer.spans(text)
         var found: [Token] = []
         var k = 0
         while k < spans.count {
             defer { k += 1 }
-            if let head = Tokenizer.head(text[spans[k].range].unicodeScalars), !heads.contains(head) { continue }
+            if !everyWord, let prefixes = Tokenizer.heads(text[spans[k].range].unicodeScalars), !(heads.contains(prefixes[0]) || heads.contains(prefixes[1]) || heads.contains(prefixes[2]) || heads.contains(prefixes[3])) {
+                continue
+            }
             // The candidate and what the tokenizer could join to it: a prefix's word, suffixes after it.
             var end = k
             while end + 1 < spans.count, end - k < 3, spans[end + 1].persian, spans[end + 1].spaceBefore { end += 1 }

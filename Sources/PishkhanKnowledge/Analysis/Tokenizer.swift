@@ -83,12 +83,17 @@ enum Tokenizer {
         return raw
     }
 
-    /// The first two letters of a word as normalization would leave them (case, Arabic letter variants,
-    /// digits; tatweel, diacritics and joiners skipped), packed in one integer; nil when a letter needs the
-    /// full normalization (NFKC) to tell.
-    static func head(_ scalars: Substring.UnicodeScalarView) -> UInt64? {
+    /// Scalars in a `head`.
+    static let headLength = 4
+
+    /// The first letters of a word (up to `headLength`) as normalization would leave them (case, Arabic
+    /// letter variants, digits; tatweel, diacritics and joiners skipped), packed in one integer, one
+    /// packing per length from 1 on; nil when a letter needs the full normalization (NFKC) to tell.
+    /// Unused lengths are 0, which no head equals.
+    static func heads(_ scalars: Substring.UnicodeScalarView) -> SIMD4<UInt64>? {
+        var heads = SIMD4<UInt64>(repeating: 0)
+        var count = 0
         var head: UInt64 = 0
-        var taken = 0
         for scalar in scalars {
             var v = scalar.value
             switch v {
@@ -105,18 +110,24 @@ enum Tokenizer {
             case 0x0600...0x06FF: break
             default: return nil
             }
-            head = head << 32 | UInt64(v)
-            taken += 1
-            if taken == 2 { return head }
+            head = head << 15 | UInt64(v)
+            heads[count] = head << 3 | UInt64(count + 1)
+            count += 1
+            if count == headLength { break }
         }
-        return head
+        return heads
     }
 
-    /// `head` of an already normalized term.
-    static func head(ofTerm term: String) -> UInt64 {
+    /// The head of an already normalized term: its first `headLength` scalars, or all of a shorter term.
+    static func head(ofTerm term: String) -> UInt64? {
         var head: UInt64 = 0
-        for scalar in term.unicodeScalars.prefix(2) { head = head << 32 | UInt64(scalar.value) }
-        return head
+        var length: UInt64 = 0
+        for scalar in term.unicodeScalars.prefix(headLength) {
+            guard scalar.value < 0x8000 else { return nil }
+            head = head << 15 | UInt64(scalar.value)
+            length += 1
+        }
+        return head << 3 | length
     }
 
     private static func joinAffixes(_ raw: [Word]) -> [Word] {

@@ -32,6 +32,8 @@ extension SearchIndex {
     static let prefixScanLimit = 256
     static let prefixExpansions = 8
     static let typoExpansions = 3
+    /// Longer words are not corrected: the probes grow with the length and nobody types such words by hand.
+    static let typoMaximumLength = 24
     /// A query word this rare or rarer is also looked up with one typo.
     static let rareFrequency: Int32 = 2
 
@@ -59,7 +61,7 @@ extension SearchIndex {
                 }
             }
             let rare = exact.map { documentFrequency[$0] <= Self.rareFrequency } ?? true
-            if options.typoTolerance, !completed, rare, token.term.unicodeScalars.count >= 5 {
+            if options.typoTolerance, !completed, rare, (5...Self.typoMaximumLength).contains(token.term.unicodeScalars.count) {
                 for term in TypoCandidates.terms(oneEditFrom: token.term, in: self) where term != exact {
                     use(term, Self.typoWeight)
                 }

@@ -19,24 +19,39 @@ enum SnippetBuilder {
         return build(article.summary ?? article.body, matches: [])
     }
 
-    /// The run of matches within one snippet length that has the most distinct terms, then the most matches.
+    /// The run of matches within one snippet length that has the most distinct terms, then the most matches:
+    /// one sliding pass with a count per distinct term.
     static func bestWindow(_ matches: [Token]) -> [Token] {
-        var best = 0..<1
+        var numbers: [String: Int] = [:]
+        let termNumbers = matches.map { match in
+            if let n = numbers[match.term] { return n }
+            numbers[match.term] = numbers.count
+            return numbers.count - 1
+        }
+        var counts = [Int](repeating: 0, count: numbers.count)
+        var distinct = 0
+        var best = 0..<0
         var bestRank = (0, 0)
+        var j = 0
         for i in matches.indices {
-            var j = i
-            var distinct: Set<String> = []
             while j < matches.count, matches[j].utf16Range.upperBound - matches[i].utf16Range.lowerBound <= length - lead {
-                distinct.insert(matches[j].term)
+                if counts[termNumbers[j]] == 0 { distinct += 1 }
+                counts[termNumbers[j]] += 1
                 j += 1
             }
-            let rank = (distinct.count, j - i)
+            let rank = (distinct, j - i)
             if rank > bestRank {
                 bestRank = rank
                 best = i..<j
             }
+            if j > i {
+                counts[termNumbers[i]] -= 1
+                if counts[termNumbers[i]] == 0 { distinct -= 1 }
+            } else {
+                j = i + 1
+            }
         }
-        return Array(matches[best])
+        return best.isEmpty ? Array(matches.prefix(1)) : Array(matches[best])
     }
 
     static func build(_ text: String, matches: [Token]) -> Snippet {
