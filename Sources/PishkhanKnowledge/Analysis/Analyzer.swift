@@ -77,13 +77,13 @@ extension Analyzer {
     /// term that shares its first four letters (or is a prefix of them): other words are skipped before any
     /// normalization, and only the few candidates (with the words after them, for a suffix written apart)
     /// are analyzed in full. Finding a snippet costs about one pass over the text's characters.
-    func occurrences(of terms: Set<String>, in text: String, locale: Article.Locale) -> [Token] {
+    func occurrences(of terms: Set<String>, in text: String, locale: Article.Locale, limit: Int = .max) -> [Token] {
         var heads: Set<UInt64> = []
         var everyWord = false
         for term in terms {
             if let head = Tokenizer.head(ofTerm: term) { heads.insert(head) } else { everyWord = true }
         }
-        let spans = Tokenizer.spans(text)
+        let spans = Tokenizer.spans(text, limit: limit)
         var found: [Token] = []
         var k = 0
         while k < spans.count {

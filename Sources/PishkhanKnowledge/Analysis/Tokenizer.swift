@@ -42,14 +42,15 @@ enum Tokenizer {
         return joinAffixes(raw)
     }
 
-    /// The words of `text` as written: where they are, their script, and what separates them.
-    static func spans(_ text: String) -> [Span] {
+    /// The words of `text` as written: where they are, their script, and what separates them; only those
+    /// starting within the first `limit` UTF-16 units when a limit is given.
+    static func spans(_ text: String, limit: Int = .max) -> [Span] {
         var raw: [Span] = []
         let scalars = text.unicodeScalars
         var i = scalars.startIndex
         var offset = 0
         var spaceOnly = true
-        while i < scalars.endIndex {
+        while i < scalars.endIndex, offset < limit {
             let scalar = scalars[i]
             guard isWordScalar(scalar) else {
                 if !(scalar == " " || scalar == "\u{00A0}" || scalar == "\t") { spaceOnly = false }
