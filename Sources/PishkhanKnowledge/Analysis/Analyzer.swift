@@ -73,16 +73,38 @@ public final class Analyzer: Sendable {
 }
 
 extension Analyzer {
-    /// The words of `text` whose term is one of `terms`. Only words sharing their first two letters with a
-    /// term are stemmed (both stemmers only change endings), so finding a snippet costs little more than
-    /// tokenizing.
-    func occurrences(of terms: Set<String>, in text: String, locale: Article.Locale) -> [Token] {
-        let heads = Set(terms.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(2))) })
+    /// The words of `text` whose term is one of `terms`. Both stemmers only change word endings (but for a
+    /// few irregular English forms such as dying → die, which then go unmarked), so a word can only match a
+    /// term that shares its first four letters (or is a prefix of them): other words are skipped before any
+    /// normalization, and only the few candidates (with the words after them, for a suffix written apart)
+    /// are analyzed in full. Finding a snippet costs about one pass over the text's characters.
+    func occurrences(of terms: Set<String>, in text: String, locale: Article.Locale, limit: Int = .max) -> [Token] {
+        var heads: Set<UInt64> = []
+        var everyWord = false
+        for term in terms {
+            if let head = Tokenizer.head(ofTerm: term) { heads.insert(head) } else { everyWord = true }
+        }
+        let spans = Tokenizer.spans(text, limit: limit)
         var found: [Token] = []
-        for (position, word) in Tokenizer.words(text).enumerated() {
-            let head = String(String.UnicodeScalarView(word.normalized.unicodeScalars.prefix(2)))
-            guard heads.contains(head), let term = stem(word.normalized, persian: word.persian, locale: locale), terms.contains(term) else { continue }
-            found.append(Token(term: term, normalized: word.normalized, position: position, range: word.range, utf16Range: word.utf16Range))
+        var k = 0
+        while k < spans.count {
+            defer { k += 1 }
+            if !everyWord, let prefixes = Tokenizer.heads(text[spans[k].range].unicodeScalars), !(heads.contains(prefixes[0]) || heads.contains(prefixes[1]) || heads.contains(prefixes[2]) || heads.contains(prefixes[3])) {
+                continue
+            }
+            // The candidate and what the tokenizer could join to it: a prefix's word, suffixes after it.
+            var end = k
+            while end + 1 < spans.count, end - k < 3, spans[end + 1].persian, spans[end + 1].spaceBefore { end += 1 }
+            let window = text[spans[k].range.lowerBound..<spans[end].range.upperBound]
+            let utf16Base = spans[k].utf16Range.lowerBound
+            guard let word = Tokenizer.words(String(window)).first,
+                  let term = stem(word.normalized, persian: word.persian, locale: locale), terms.contains(term) else { continue }
+            let lower = text.utf16.index(spans[k].range.lowerBound, offsetBy: word.utf16Range.lowerBound)
+            let upper = text.utf16.index(spans[k].range.lowerBound, offsetBy: word.utf16Range.upperBound)
+            found.append(Token(term: term, normalized: word.normalized, position: k, range: lower..<upper,
+                               utf16Range: (utf16Base + word.utf16Range.lowerBound)..<(utf16Base + word.utf16Range.upperBound)))
+            // Skip the parts joined into this word.
+            while k + 1 < spans.count, spans[k + 1].utf16Range.upperBound <= utf16Base + word.utf16Range.upperBound { k += 1 }
         }
         return found
     }

@@ -33,6 +33,8 @@ extension SearchIndex {
     static let prefixScanLimit = 256
     static let prefixExpansions = 8
     static let typoExpansions = 3
+    /// Longer words are not corrected: the probes grow with the length and nobody types such words by hand.
+    static let typoMaximumLength = 24
     /// A query word this rare or rarer is also looked up with one typo.
     static let rareFrequency: Int32 = 2
 
@@ -60,7 +62,7 @@ extension SearchIndex {
                 }
             }
             let rare = exact.map { documentFrequency[$0] <= Self.rareFrequency } ?? true
-            if options.typoTolerance, !completed, rare, token.term.unicodeScalars.count >= 5 {
+            if options.typoTolerance, !completed, rare, (5...Self.typoMaximumLength).contains(token.term.unicodeScalars.count) {
                 for term in TypoCandidates.terms(oneEditFrom: token.term, in: self) where term != exact {
                     use(term, Self.typoWeight)
                 }
@@ -98,16 +100,48 @@ extension SearchIndex {
 
     struct Cursor {
         let list: [Posting]
+        let blocks: [Double]
         var position = 0
         /// Query weight × idf.
         let factor: Double
+        /// Growth of the field averages since the bounds were computed (see `cursors(_:)`).
+        let scale: Double
         /// No posting of this term scores more.
         let upperBound: Double
 
-        init(list: [Posting], factor: Double, upperBound: Double) {
+        init(list: [Posting], blocks: [Double], upperFrequency: Double, factor: Double, scale: Double) {
             self.list = list
+            self.blocks = blocks
             self.factor = factor
-            self.upperBound = upperBound
+            self.scale = scale
+            self.upperBound = factor * SearchIndex.saturate(upperFrequency * scale)
+        }
+
+        /// The bound of the block holding the first posting at or after `target`, and that block's last
+        /// document; no bound and no end when the list has nothing from `target` on.
+        func block(containing target: UInt32) -> (bound: Double, last: UInt32) {
+            var block = position / SearchIndex.blockSize
+            let count = blocks.count
+            @inline(__always) func lastDoc(_ b: Int) -> UInt32 { list[min((b + 1) * SearchIndex.blockSize, list.count) - 1].doc }
+            guard block < count else { return (0, .max) }
+            if lastDoc(block) < target {
+                var step = 1
+                var low = block + 1
+                var high = block + 1
+                while high < count, lastDoc(high) < target {
+                    low = high + 1
+                    high += step
+                    step *= 2
+                }
+                high = min(high, count)
+                while low < high {
+                    let mid = (low + high) / 2
+                    if lastDoc(mid) < target { low = mid + 1 } else { high = mid }
+                }
+                block = low
+                guard block < count else { return (0, .max) }
+            }
+            return (factor * SearchIndex.saturate(blocks[block] * scale), lastDoc(block))
         }
 
         @inline(__always) var doc: UInt32 { position < list.count ? list[position].doc : .max }
@@ -138,14 +172,13 @@ extension SearchIndex {
         let scale = Swift.max(1, growth) * (1 + 1e-9)
         return plan.map { query in
             let idf = Self.inverseDocumentFrequency(Int(documentFrequency[query.term]), documents: liveCount)
-            let factor = query.weight * idf
-            return Cursor(list: postings[query.term], factor: factor, upperBound: factor * Self.saturate(upperFrequency[query.term] * scale))
+            return Cursor(list: postings[query.term], blocks: blockUpper[query.term], upperFrequency: upperFrequency[query.term], factor: query.weight * idf, scale: scale)
         }
     }
 
     @inline(__always)
     func accepts(_ doc: UInt32, locale: Article.Locale?) -> Bool {
-        articles[Int(doc)] != nil && (locale == nil || documentLocales[Int(doc)] == locale)
+        alive[Int(doc)] && (locale == nil || documentLocales[Int(doc)] == locale)
     }
 
     /// Sum over the cursors positioned on `doc`, in query-term order (so that every retrieval strategy
@@ -160,9 +193,10 @@ extension SearchIndex {
         return total
     }
 
-    /// WAND (Broder et al., 2003): cursors kept ordered by current document; the pivot is the first cursor at
-    /// which the summed upper bounds exceed the k-th best score so far. Documents before the pivot cannot
-    /// enter the top k and are skipped without scoring.
+    /// Block-max WAND (Ding and Suel, 2011): cursors kept ordered by current document; the pivot is the first
+    /// cursor at which the summed list upper bounds exceed the k-th best score so far, so documents before it
+    /// cannot enter the top k. The pivot is then checked against the bounds of the blocks that hold it; when
+    /// those cannot reach the k-th score either, the cursors jump past the nearest block end unscored.
     func topK(_ plan: [QueryTerm], limit: Int, locale: Article.Locale?, scored: inout Int) -> [TopK.Entry] {
         var cursors = cursors(plan)
         let averages = currentAverages
@@ -190,7 +224,20 @@ extension SearchIndex {
             }
             guard pivot >= 0 else { break }
             let pivotDoc = cursors[order[pivot]].doc
-            if cursors[order[0]].doc == pivotDoc {
+            var last = pivot
+            while last + 1 < order.count, cursors[order[last + 1]].doc == pivotDoc { last += 1 }
+            var blockBound = 0.0
+            var next = UInt32.max
+            for i in 0...last {
+                let block = cursors[order[i]].block(containing: pivotDoc)
+                blockBound += block.bound
+                next = min(next, block.last == .max ? .max : block.last + 1)
+            }
+            if blockBound <= threshold {
+                if last + 1 < order.count { next = min(next, cursors[order[last + 1]].doc) }
+                next = max(next, pivotDoc + 1)
+                for i in 0...last where cursors[order[i]].doc < next { cursors[order[i]].advance(to: next) }
+            } else if cursors[order[0]].doc == pivotDoc {
                 if accepts(pivotDoc, locale: locale) {
                     scored += 1
                     top.offer(doc: pivotDoc, score: score(pivotDoc, cursors, averages: averages))

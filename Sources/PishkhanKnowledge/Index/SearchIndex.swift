@@ -2,7 +2,7 @@ import PishkhanCore
 import Foundation
 
 /// The knowledge-base search index: BM25F over title, keywords (with tags), summary and body, top-k
-/// retrieval by WAND, prefix search on the last word, one-typo tolerance and snippets.
+/// retrieval by block-max WAND, prefix search on the last word, one-typo tolerance and snippets.
 ///
 /// A value type: every stored property is a copy-on-write standard-library collection, so a server keeps
 /// the index under a lock, a reader copies it out (a handful of reference-count increments) and searches
@@ -34,6 +34,10 @@ public struct SearchIndex: Sendable {
     /// Largest weighted, length-normalized term frequency of any posting, computed at `referenceAverages`.
     /// Removals leave it as is (still an upper bound); compaction recomputes it.
     var upperFrequency: [Double] = []
+    /// Per block of `blockSize` postings, the largest weighted frequency in it, like `upperFrequency`:
+    /// block-max WAND skips whole blocks whose bounds cannot reach the top k.
+    var blockUpper: [[Double]] = []
+    static let blockSize = 64
     /// Term ids in UTF-8 byte order of their text, for prefix ranges.
     var sortedTerms: [UInt32] = []
 
@@ -42,6 +46,7 @@ public struct SearchIndex: Sendable {
     var documentLocales: [Article.Locale] = []
     var documentLengths: [SIMD4<Float>] = []
     var articles: [IndexedArticle?] = []
+    var alive: [Bool] = []
     var numbers: [String: UInt32] = [:]
 
     var liveCount = 0
@@ -124,6 +129,7 @@ public struct SearchIndex: Sendable {
         documentLocales.append(article.locale)
         documentLengths.append(lengths)
         articles.append(article)
+        alive.append(true)
         numbers[article.id] = doc
         liveCount += 1
         lengthTotals += SIMD4<Double>(lengths)
@@ -140,11 +146,17 @@ public struct SearchIndex: Sendable {
                 postings.append([])
                 documentFrequency.append(0)
                 upperFrequency.append(0)
+                blockUpper.append([])
                 if incremental { insertSorted(UInt32(id)) }
             }
             postings[id].append(Posting(doc: doc, tf: tf))
             documentFrequency[id] += 1
-            if incremental { upperFrequency[id] = max(upperFrequency[id], Self.weightedFrequency(tf, normalizer)) }
+            if incremental {
+                let frequency = Self.weightedFrequency(tf, normalizer)
+                upperFrequency[id] = max(upperFrequency[id], frequency)
+                let block = (postings[id].count - 1) / Self.blockSize
+                if block == blockUpper[id].count { blockUpper[id].append(frequency) } else { blockUpper[id][block] = max(blockUpper[id][block], frequency) }
+            }
         }
         totalPostings += frequencies.count
     }
@@ -157,6 +169,7 @@ public struct SearchIndex: Sendable {
             if let id = termIDs[term] { documentFrequency[Int(id)] -= 1 }
         }
         articles[Int(doc)] = nil
+        alive[Int(doc)] = false
         numbers[article.id] = nil
         liveCount -= 1
         lengthTotals -= SIMD4<Double>(lengths)
@@ -202,6 +215,7 @@ public struct SearchIndex: Sendable {
         documentLocales = locales
         documentLengths = lengths
         articles = kept
+        alive = Array(repeating: true, count: kept.count)
         totalPostings = 0
         for term in postings.indices {
             postings[term] = postings[term].compactMap { posting in
@@ -219,11 +233,15 @@ public struct SearchIndex: Sendable {
         referenceAverages = currentAverages
         for term in postings.indices {
             var upper = 0.0
-            for posting in postings[term] {
+            var blocks = [Double](repeating: 0, count: (postings[term].count + Self.blockSize - 1) / Self.blockSize)
+            for (i, posting) in postings[term].enumerated() {
                 let normalizer = Self.normalizer(documentLengths[Int(posting.doc)], averages: referenceAverages)
-                upper = max(upper, Self.weightedFrequency(posting.tf, normalizer))
+                let frequency = Self.weightedFrequency(posting.tf, normalizer)
+                upper = max(upper, frequency)
+                blocks[i / Self.blockSize] = max(blocks[i / Self.blockSize], frequency)
             }
             upperFrequency[term] = upper
+            blockUpper[term] = blocks
         }
         sortedTerms = (0..<UInt32(terms.count)).sorted { Self.precedes(terms[Int($0)], terms[Int($1)]) }
     }
