@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -54,7 +55,9 @@ let package = Package(
         ),
         .target(
             name: "PishkhanKnowledge",
-            dependencies: ["PishkhanCore", "CStemmer", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "PishkhanCore", "CStemmer", .product(name: "Yams", package: "Yams"), .product(name: "Mustache", package: "swift-mustache"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

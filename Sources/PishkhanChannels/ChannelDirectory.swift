@@ -46,6 +46,17 @@ public struct ChannelDirectory: Sendable {
         var threadWindowHours: Double?
         var defaultPriority: String?
         var tags: [String]?
+        var bot: Bot?
+
+        struct Bot: Decodable {
+            var enabled: Bool?
+            var name: String?
+            var minScore: Double?
+            var minMargin: Double?
+            var maxAnswers: Int?
+            var handoffWords: [String]?
+            var confirmWords: [String]?
+        }
 
         struct Assignment: Decodable {
             var rule: String?
@@ -87,10 +98,34 @@ public struct ChannelDirectory: Sendable {
             guard let parsed = Priority(rawValue: p) else { throw fail("defaultPriority", "'\(p)' is not one of low, normal, high, urgent") }
             priority = parsed
         }
+        var bot: BotSettings?
+        if let b = f.bot, b.enabled ?? true {
+            var settings = BotSettings()
+            if let name = b.name?.trimmingCharacters(in: .whitespaces) {
+                guard !name.isEmpty, name.count <= 100 else { throw fail("bot.name", "must be 1–100 characters") }
+                settings.name = name
+            }
+            if let score = b.minScore {
+                guard score > 0, score.isFinite else { throw fail("bot.minScore", "must be a positive number") }
+                settings.minScore = score
+            }
+            if let margin = b.minMargin {
+                guard margin >= 1, margin.isFinite else { throw fail("bot.minMargin", "must be at least 1 (the best match must not score below the second)") }
+                settings.minMargin = margin
+            }
+            if let answers = b.maxAnswers {
+                guard (0...10).contains(answers) else { throw fail("bot.maxAnswers", "must be between 0 and 10") }
+                settings.maxAnswers = answers
+            }
+            settings.handoffWords = (b.handoffWords ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            settings.confirmWords = (b.confirmWords ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            bot = settings
+        }
         return ChannelSettings(
             id: id, kind: kind, displayName: f.name, assignment: assignment, threadWindow: hours * 3600,
             defaultPriority: priority,
-            tags: (f.tags ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+            tags: (f.tags ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty },
+            bot: bot)
     }
 }
 

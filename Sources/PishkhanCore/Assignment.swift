@@ -59,11 +59,14 @@ public struct ChannelSettings: Codable, Sendable, Equatable {
     public var threadWindow: TimeInterval
     public var defaultPriority: Priority?
     public var tags: [String]
+    /// The answer bot, when the channel enables it.
+    public var bot: BotSettings?
 
     public init(
         id: String, kind: ChannelKind, displayName: String? = nil, assignment: AssignmentRule = .none,
-        threadWindow: TimeInterval = 24 * 3600, defaultPriority: Priority? = nil, tags: [String] = []
+        threadWindow: TimeInterval = 24 * 3600, defaultPriority: Priority? = nil, tags: [String] = [], bot: BotSettings? = nil
     ) {
+        self.bot = bot
         self.id = id
         self.kind = kind
         self.displayName = displayName ?? id

@@ -9,6 +9,8 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case messageAdded = "message.added"
     /// An outbound message was sent, or failed for good.
     case messageDelivery = "message.delivery"
+    /// The answer bot answered, handed over or closed a customer's turn; the data says why, with scores.
+    case botDecision = "bot.decision"
     case customerCreated = "customer.created"
     case customerUpdated = "customer.updated"
     case customerMerged = "customer.merged"

@@ -117,6 +117,7 @@ public enum CannedLoader {
         let response = CannedResponse(shortcut: shortcut, title: title, locale: locale, body: body)
         do {
             try response.validate()
+            _ = try ReplyTemplate(response.body)
         } catch {
             throw fail(error.field, error.reason)
         }

@@ -46,6 +46,8 @@ public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContex
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data)))
     }
 
+    HelpPages(knowledge: deps.knowledge).register(on: router)
+
     let api = router.group("api/v1").add(middleware: AuthMiddleware(store: deps.store, tokens: TokenCache()))
     APIRoutes(store: deps.store, channels: deps.channels, rules: deps.rules, metrics: deps.metrics).register(on: api)
     SLARoutes(store: deps.store).register(on: api)

@@ -10,3 +10,4 @@ extension CustomerMerge: ResponseEncodable {}
 extension Agent: ResponseEncodable {}
 extension APIRoutes.TicketDetail: ResponseEncodable {}
 extension APIRoutes.EventsPage: ResponseEncodable {}
+extension RenderedReply: ResponseEncodable {}

@@ -317,6 +317,26 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("2026-11-26-answer-bot") { db in
+            // One row per customer turn the answer bot decided on, keyed by the turn's last message so a
+            // restart never answers twice; the scores it weighed are kept for supervisors.
+            try db.execute(sql: """
+                CREATE TABLE bot_decisions (
+                    id INTEGER PRIMARY KEY,
+                    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+                    message_id INTEGER NOT NULL UNIQUE REFERENCES messages(id),
+                    action TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    locale TEXT NOT NULL,
+                    query TEXT NOT NULL,
+                    candidates TEXT NOT NULL DEFAULT '[]',
+                    article_id TEXT,
+                    reply_message_id INTEGER REFERENCES messages(id),
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX bot_decisions_ticket ON bot_decisions(ticket_id, id);
+                """)
+        }
         return migrator
     }
 }

@@ -304,6 +304,8 @@ extension SQLiteStore {
                 WHERE ticket_id IN (SELECT id FROM tickets WHERE customer_id = ?)
                 """, arguments: [id])
             try db.execute(sql: "UPDATE tickets SET subject = '(erased)', search_text = '' WHERE customer_id = ?", arguments: [id])
+            // The answer bot kept the customer's words it searched with.
+            try db.execute(sql: "UPDATE bot_decisions SET query = '' WHERE ticket_id IN (SELECT id FROM tickets WHERE customer_id = ?)", arguments: [id])
             try db.execute(sql: """
                 UPDATE outbox SET recipient = NULL, last_error = NULL
                 WHERE message_id IN (SELECT m.id FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.customer_id = ?)

@@ -81,7 +81,7 @@ struct Intake {
             return IngestResult(messageID: dup.0, ticketID: dup.1, customerID: dup.2, duplicate: true, ticketCreated: false, customerCreated: false, threadedBy: nil)
         }
         let t = now.seconds
-        if m.automated { return try ingestAutomated(p, log: &log) }
+        if m.automated { return try ingestAutomated(p, channel: channel, log: &log) }
 
         // 2. Identity → customer, creating both when the sender is new.
         var customerCreated = false
@@ -229,7 +229,7 @@ struct Intake {
     /// ticket when it belongs nowhere (the caller quarantines it). A known customer's auto-reply threads like
     /// their mail; any sender's message threads across customers only through one of our own outbound
     /// Message-IDs (random, never shown to third parties), which is how a DSN finds the reply it reports on.
-    func ingestAutomated(_ p: Prepared, log: inout EventLog) throws -> IngestResult {
+    func ingestAutomated(_ p: Prepared, channel: ChannelSettings, log: inout EventLog) throws -> IngestResult {
         let m = p.message
         let known = try Binder.first(db, "SELECT customer_id FROM identities WHERE kind = ? AND value = ?", {
             $0.text(p.identityKind.rawValue)
@@ -237,8 +237,12 @@ struct Intake {
         }, read: { $0.int(0) })
         var target: (ticket: Int64, customer: Int64, rule: Threading.Rule)?
         if let known, case .append(let id, let rule) = Threading.decide(
-            customerID: known, byHeader: try candidateByHeaders(m.threadHints.referencedMessageIDs), byConversation: nil,
-            bySubjectToken: try p.ticketToken.flatMap { try candidate(ticketID: $0) }, byRecency: nil) {
+            customerID: known, byHeader: try candidateByHeaders(m.threadHints.referencedMessageIDs),
+            byConversation: try m.threadHints.conversationID.flatMap { try candidateByConversation(channel: m.channel, $0) },
+            bySubjectToken: try p.ticketToken.flatMap { try candidate(ticketID: $0) },
+            // A known customer's phone answering "I'm driving" joins their open SMS ticket, as their own words would.
+            byRecency: channel.kind.threadsByRecency
+                ? try candidateByRecency(customerID: known, channel: m.channel, since: now.seconds - channel.threadWindow) : nil) {
             target = (id, known, rule)
         } else if let ours = try candidateByHeaders(m.threadHints.referencedMessageIDs, outboundOnly: true), ours.status != .closed {
             target = (ours.ticketID, ours.customerID, .threadHeader)

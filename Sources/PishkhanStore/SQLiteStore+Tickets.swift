@@ -193,62 +193,73 @@ extension SQLiteStore {
     /// A public reply is the message plus its outbox row, in one transaction: delivery can never be lost
     /// between "saved" and "sent".
     private func addAgentMessage(ticketID: Int64, kind: MessageKind, text: String, html: String?, status: TicketStatus?, actor: Int64) async throws -> Message {
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw StoreError.invalid(ValidationError(field: "text", reason: "must not be empty"))
-        }
         let now = clock()
         return try await write { db, log in
             let ticket = try Self.fetchTicket(db, ticketID)
-            if let into = ticket.mergedInto { throw StoreError.conflict("ticket \(ticketID) was merged into ticket \(into); write there") }
-            if kind == .outbound && ticket.status == .closed {
-                throw StoreError.conflict("ticket \(ticketID) is closed; the customer's next message opens a new ticket")
-            }
-            let t = now.seconds
-            try db.execute(sql: """
-                INSERT INTO messages (ticket_id, kind, channel, author_agent_id, subject, body_text, body_html, delivery_status, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                    ticketID, kind.rawValue, ticket.channel, actor, kind == .outbound ? "Re: \(ticket.subject) [#\(ticket.number)]" : nil,
-                    text, html, kind == .outbound ? DeliveryStatus.queued.rawValue : nil, t,
-                ])
-            let messageID = db.lastInsertedRowID
-            var changes: [String: JSONValue] = [:]
-            if kind == .outbound {
-                let recipient = try String.fetchOne(db, sql: """
-                    SELECT value FROM identities WHERE customer_id = ? AND kind = ? ORDER BY (channel = ?) DESC, id DESC LIMIT 1
-                    """, arguments: [ticket.customerID, ticket.channelKind.identityKind.rawValue, ticket.channel])
-                try db.execute(sql: """
-                    INSERT INTO outbox (message_id, channel, channel_kind, recipient, status, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, 'queued', ?, ?)
-                    """, arguments: [messageID, ticket.channel, ticket.channelKind.rawValue, recipient, t, t])
-                var next = status ?? (ticket.status == .new ? .open : ticket.status)
-                if !ticket.status.canTransition(to: next) { next = ticket.status }
-                if next != ticket.status {
-                    changes["status"] = .object(["from": .string(ticket.status.rawValue), "to": .string(next.rawValue)])
-                }
-                try ClockBook(db: db, config: self.slaConfiguration(), now: now).apply(ticketID: ticketID, log: &log) { _ in
-                    [.replied(byBot: kind == .bot)] + (next != ticket.status ? [.statusChanged(from: ticket.status, to: next)] : [])
-                }
-                try db.execute(sql: """
-                    UPDATE tickets SET status = ?, first_responded_at = COALESCE(first_responded_at, ?),
-                        last_activity_at = ?, updated_at = ?, message_count = message_count + 1,
-                        resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE resolved_at END
-                    WHERE id = ?
-                    """, arguments: [next.rawValue, t, t, t, next.rawValue, t, ticketID])
-            } else {
-                try db.execute(sql: "UPDATE tickets SET updated_at = ?, message_count = message_count + 1 WHERE id = ?", arguments: [t, ticketID])
-            }
-            try log.append(db, .messageAdded, ticket: ticketID, customer: ticket.customerID, at: now, data: [
-                "messageID": .int(messageID), "kind": .string(kind.rawValue), "channel": .string(ticket.channel),
-                "actorAgentID": .int(actor),
-            ])
-            if !changes.isEmpty {
-                try log.append(db, .ticketUpdated, ticket: ticketID, customer: ticket.customerID, at: now, data: [
-                    "changes": .object(changes), "actorAgentID": .int(actor), "cause": .string("reply"),
-                ])
-            }
+            let messageID = try self.insertAgentMessage(db, log: &log, ticket: ticket, kind: kind, text: text, html: html, status: status, actor: actor, now: now)
             return try Self.fetchMessages(db, sql: "SELECT * FROM messages WHERE id = ?", [messageID])[0]
         }
+    }
+
+    /// Writes an agent's or the bot's message on `ticket`. A public one (outbound, bot) gets its outbox row
+    /// to the customer's identity on the ticket's channel, moves the ticket to `status` (a reply to a new
+    /// ticket opens it) and runs the SLA clocks; a bot reply counts as a response only where the policy says
+    /// so. `actor` is nil for the bot.
+    func insertAgentMessage(_ db: Database, log: inout EventLog, ticket: Ticket, kind: MessageKind, text: String, html: String?,
+                            status: TicketStatus?, actor: Int64?, now: Date) throws -> Int64 {
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw StoreError.invalid(ValidationError(field: "text", reason: "must not be empty"))
+        }
+        let ticketID = ticket.id
+        if let into = ticket.mergedInto { throw StoreError.conflict("ticket \(ticketID) was merged into ticket \(into); write there") }
+        let isPublic = kind == .outbound || kind == .bot
+        if isPublic && ticket.status == .closed {
+            throw StoreError.conflict("ticket \(ticketID) is closed; the customer's next message opens a new ticket")
+        }
+        let t = now.seconds
+        try db.execute(sql: """
+            INSERT INTO messages (ticket_id, kind, channel, author_agent_id, subject, body_text, body_html, delivery_status, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                ticketID, kind.rawValue, ticket.channel, actor, isPublic ? "Re: \(ticket.subject) [#\(ticket.number)]" : nil,
+                text, html, isPublic ? DeliveryStatus.queued.rawValue : nil, t,
+            ])
+        let messageID = db.lastInsertedRowID
+        var changes: [String: JSONValue] = [:]
+        if isPublic {
+            let recipient = try String.fetchOne(db, sql: """
+                SELECT value FROM identities WHERE customer_id = ? AND kind = ? ORDER BY (channel = ?) DESC, id DESC LIMIT 1
+                """, arguments: [ticket.customerID, ticket.channelKind.identityKind.rawValue, ticket.channel])
+            try db.execute(sql: """
+                INSERT INTO outbox (message_id, channel, channel_kind, recipient, status, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, 'queued', ?, ?)
+                """, arguments: [messageID, ticket.channel, ticket.channelKind.rawValue, recipient, t, t])
+            var next = status ?? (ticket.status == .new ? .open : ticket.status)
+            if !ticket.status.canTransition(to: next) { next = ticket.status }
+            if next != ticket.status {
+                changes["status"] = .object(["from": .string(ticket.status.rawValue), "to": .string(next.rawValue)])
+            }
+            try ClockBook(db: db, config: self.slaConfiguration(), now: now).apply(ticketID: ticketID, log: &log) { _ in
+                [.replied(byBot: kind == .bot)] + (next != ticket.status ? [.statusChanged(from: ticket.status, to: next)] : [])
+            }
+            try db.execute(sql: """
+                UPDATE tickets SET status = ?, first_responded_at = CASE WHEN ? THEN COALESCE(first_responded_at, ?) ELSE first_responded_at END,
+                    last_activity_at = ?, updated_at = ?, message_count = message_count + 1,
+                    resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE resolved_at END
+                WHERE id = ?
+                """, arguments: [next.rawValue, kind == .outbound, t, t, t, next.rawValue, t, ticketID])
+        } else {
+            try db.execute(sql: "UPDATE tickets SET updated_at = ?, message_count = message_count + 1 WHERE id = ?", arguments: [t, ticketID])
+        }
+        var data: [String: JSONValue] = ["messageID": .int(messageID), "kind": .string(kind.rawValue), "channel": .string(ticket.channel)]
+        if let actor { data["actorAgentID"] = .int(actor) }
+        try log.append(db, .messageAdded, ticket: ticketID, customer: ticket.customerID, at: now, data: data)
+        if !changes.isEmpty {
+            var update: [String: JSONValue] = ["changes": .object(changes), "cause": .string(kind == .bot ? "bot" : "reply")]
+            if let actor { update["actorAgentID"] = .int(actor) }
+            try log.append(db, .ticketUpdated, ticket: ticketID, customer: ticket.customerID, at: now, data: update)
+        }
+        return messageID
     }
 
     /// Moves every message of `id` into `target` and closes `id` as merged. Both must belong to the same

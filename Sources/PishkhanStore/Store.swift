@@ -94,6 +94,18 @@ public protocol Store: Sendable {
     func updateCannedResponse(shortcut: String, _ response: CannedResponse, expectedVersion: Int64?, actor: Int64) async throws -> Stored<CannedResponse>
     func deleteCannedResponse(shortcut: String, expectedVersion: Int64?, actor: Int64) async throws
 
+    // MARK: Answer bot
+    /// Customers' turns on `channels` after the bot's watermark that the bot may still take: the ticket is
+    /// not merged or closed, no agent has written on it and the bot has not handed it over. The first call
+    /// ever starts at the newest message, so enabling the bot never answers old mail.
+    func botTurns(channels: Set<String>, limit: Int) async throws -> BotWork
+    /// Stores a decision with its reply and status change in one transaction and returns it; nil when the
+    /// turn was already decided or a person took the ticket meanwhile (then nothing is written).
+    func recordBotDecision(_ input: BotDecisionInput) async throws -> BotDecision?
+    /// Moves the bot's watermark forward (never back).
+    func advanceBotWatermark(to messageID: Int64) async throws
+    func botDecisions(ticketID: Int64) async throws -> [BotDecision]
+
     // MARK: Events and audit
     func events(after seq: Int64, limit: Int) async throws -> [Event]
     func latestEventSeq() async throws -> Int64

@@ -50,6 +50,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port: Int = 8080
     @Option(help: "Folder of channel definitions (*.yaml).") var channels: String = "Channels"
     @Option(help: "Folder of knowledge-base articles (*.md).") var knowledgeBase: String = "KnowledgeBase"
+    @Option(help: "Public address of the help pages replies link to (default: this server's /help).")
+    var helpURL: String? = ProcessInfo.processInfo.environment["PISHKHAN_HELP_URL"]
     @Option(help: "SLA calendars and policies for a fresh install (read once, into the database).") var sla: String = "SLA/sla.yaml"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = ProcessInfo.processInfo.environment["PISHKHAN_LOG_LEVEL"] ?? "info"
@@ -94,7 +96,8 @@ struct Serve: AsyncParsableCommand {
             logger.info("SLA seeded", metadata: ["file": "\(sla)", "policies": "\(slaSeed.policies.map(\.id).joined(separator: ","))"])
         }
         // The files seed the database; the database is the truth. SIGHUP reads the files again.
-        let knowledge = KnowledgeBase(store: store, directory: config.knowledgeBaseDirectory)
+        let knowledge = KnowledgeBase(
+            store: store, directory: config.knowledgeBaseDirectory, helpURL: helpURL ?? "http://\(host):\(port)/help")
         let seeded = try await knowledge.seed(articles: articles, canned: cannedResponses)
         logger.info("knowledge base indexed", metadata: [
             "articles": "\(knowledge.articleCount)", "inserted": "\(seeded.articles.inserted + seeded.canned.inserted)",
@@ -134,6 +137,11 @@ struct Serve: AsyncParsableCommand {
         }
         let outbox = try EmailOutboxWorker(channels: Array(channelDirectory.email.values), passwords: smtpPasswords, store: store, logger: logger)
         if !outbox.isEmpty { services.append(.init(service: outbox)) }
+        let bot = AnswerBotWorker(channels: channelDirectory, store: store, knowledge: knowledge, logger: logger)
+        if !bot.isEmpty {
+            logger.info("answer bot on", metadata: ["channels": "\(channelDirectory.sorted.filter { $0.bot != nil }.map(\.id).joined(separator: ","))"])
+            services.append(.init(service: bot))
+        }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -96,4 +96,58 @@ import Testing
             #expect(canned.allSatisfy { $0.hasSuffix("-fa") } && !canned.isEmpty, "\(canned)")
         }
     }
+
+    @Test func cannedResponsesRenderForTheTicketsChannel() async throws {
+        let app = try await TestApp.make(knowledgeBase: Self.shipped)
+        try await app.run { c in
+            // A customer whose name would be markup in an HTML mail.
+            let mail = try #require(try await c.call(.post, "/api/v1/inbound", as: .integration, body: """
+                {"channel":"support-email","channelKind":"email","externalID":"r1","sender":{"address":"ali@example.com","displayName":"Ali <b>R</b>"},
+                 "subject":"Return","text":"How do I return shoes?"}
+                """).int("ticketID"))
+            let email = try await c.call(.post, "/api/v1/tickets/\(mail)/render", as: .agent,
+                                         body: #"{"shortcut":"return-steps","articleID":"return-within-7-days-en"}"#)
+            #expect(email.status == .ok, "\(email.text)")
+            let text = email["text"] as? String ?? ""
+            #expect(text.hasPrefix("Hello Ali <b>R</b>,"), "\(text)")
+            #expect(text.contains("http://127.0.0.1:8080/help/return-within-7-days-en"), "\(text)")
+            #expect(text.contains("agent"), "signed with the requesting agent's name: \(text)")
+            let html = email["html"] as? String ?? ""
+            #expect(html.contains("Hello Ali &lt;b&gt;R&lt;/b&gt;,"), "\(html)")
+            #expect(html.contains("<a href=\"http://127.0.0.1:8080/help/return-within-7-days-en\">"), "\(html)")
+            #expect(email["channelKind"] as? String == "email")
+
+            let sms = try #require(try await c.inbound("r2", from: "+989121234567", channel: "sms", kind: "sms", text: "سفارشم نرسیده").int("ticketID"))
+            let plain = try await c.call(.post, "/api/v1/tickets/\(sms)/render", as: .agent, body: #"{"shortcut":"delivery-delay-fa"}"#)
+            #expect(plain.status == .ok, "\(plain.text)")
+            #expect(plain["html"] == nil, "no HTML on SMS")
+            #expect(!(plain["text"] as? String ?? "").isEmpty && !plain.text.contains("{{"), "\(plain.text)")
+            #expect(plain.int("smsCharacters") == Int64((plain["text"] as? String ?? "").utf16.count))
+
+            try await c.call(.post, "/api/v1/tickets/\(mail)/render", as: .agent, body: #"{"shortcut":"no-such"}"#).expectProblem(.notFound)
+            try await c.call(.post, "/api/v1/tickets/\(mail)/render", as: .agent, body: #"{"shortcut":"send-article","articleID":"no-such"}"#)
+                .expectProblem(.unprocessableContent, field: "articleID")
+            try await c.call(.post, "/api/v1/tickets/\(mail)/render", as: nil, body: #"{"shortcut":"send-article"}"#).expectProblem(.unauthorized)
+            // A template that does not compile is refused when it is saved, not when an agent uses it.
+            try await c.call(.post, "/api/v1/canned-responses", as: .supervisor,
+                             body: #"{"shortcut":"broken","title":"Broken","locale":"en","body":"Hi {{#customer.name}}"}"#)
+                .expectProblem(.unprocessableContent, field: "body")
+        }
+    }
+
+    @Test func helpPagesShowPublishedArticlesToAnyone() async throws {
+        let app = try await TestApp.make(knowledgeBase: Self.shipped)
+        try await app.run { c in
+            let page = try await c.call(.get, "/help/return-within-7-days-fa", as: nil)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(page.text.contains("<html lang=\"fa\" dir=\"rtl\">"))
+            let list = try await c.call(.get, "/help", as: nil)
+            #expect(list.text.contains("href=\"help/password-reset-en\""))
+            // A draft is not public.
+            let draft = #"{"id":"draft-en","title":"Draft","locale":"en","status":"draft","body":"Not yet."}"#
+            #expect(try await c.call(.post, "/api/v1/kb/articles", as: .supervisor, body: draft).status == .created)
+            #expect(try await c.call(.get, "/help/draft-en", as: nil).status == .notFound)
+        }
+    }
 }

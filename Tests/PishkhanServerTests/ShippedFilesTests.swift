@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PishkhanChannels
+import PishkhanCore
 import PishkhanKnowledge
 import PishkhanServer
 import Testing
@@ -43,6 +44,10 @@ import Yams
         let channels = try ChannelDirectory.load(from: Repository.root.appendingPathComponent("Channels"))
         #expect(channels.sorted.count >= 4)
         #expect(Set(channels.sorted.map(\.kind)).isSuperset(of: [.email, .sms, .chat]))
+        // The answer bot greets SMS and chat customers; email goes straight to people.
+        #expect(channels["sms"]?.bot?.name == "Bazaarche assistant")
+        #expect(channels["webchat"]?.bot != nil)
+        #expect(channels["support-email"]?.bot == nil)
     }
 
     @Test func shippedKnowledgeBaseLoads() throws {
@@ -61,6 +66,20 @@ import Yams
         } catch { Issue.record("\(error)") }
         #expect(throws: ChannelConfigError.self) { try ChannelDirectory.parse("kind: pigeon", id: "a", file: "a.yaml") }
         #expect(throws: ChannelConfigError.self) { try ChannelDirectory.parse("kind: sms", id: "Bad Name", file: "Bad Name.yaml") }
+        do {
+            _ = try ChannelDirectory.parse("kind: chat\nbot:\n  minMargin: 0.5\n", id: "chat", file: "chat.yaml")
+            Issue.record("accepted a margin under 1")
+        } catch let e as ChannelConfigError {
+            #expect(e.description.hasPrefix("Channels/chat.yaml: bot.minMargin must be at least 1"))
+        } catch { Issue.record("\(error)") }
+        #expect(throws: ChannelConfigError.self) { try ChannelDirectory.parse("kind: chat\nbot:\n  maxAnswers: 99\n", id: "c", file: "c.yaml") }
+    }
+
+    @Test func botSectionParsesWithDefaultsAndCanBeSwitchedOff() throws {
+        let on = try ChannelDirectory.parse("kind: sms\nbot:\n  handoffWords: [manager]\n", id: "sms", file: "sms.yaml")
+        #expect(on.bot == BotSettings(handoffWords: ["manager"]))
+        #expect(try ChannelDirectory.parse("kind: sms\nbot:\n  enabled: false\n", id: "sms", file: "sms.yaml").bot == nil)
+        #expect(try ChannelDirectory.parse("kind: sms\n", id: "sms", file: "sms.yaml").bot == nil)
     }
 
     @Test func malformedArticlesNameTheFileAndField() {

@@ -17,6 +17,7 @@ struct TestApp {
     static let channels = ChannelDirectory([
         ChannelSettings(id: "support-email", kind: .email),
         ChannelSettings(id: "sms", kind: .sms),
+        ChannelSettings(id: "chat", kind: .chat, bot: BotSettings(name: "Bazaarche assistant")),
     ])
 
     static func make(clock: any WallClock = SystemWallClock(), knowledgeBase: URL? = nil) async throws -> TestApp {

@@ -37,10 +37,28 @@ public final class KnowledgeBase: Sendable {
         }
     }
 
-    public init(store: any Store, directory: URL) {
+    /// Where customers read published articles (the server's `/help` pages, or a help centre of your
+    /// own): `{{article.url}}` in replies is this plus `/` and the article's id.
+    public let helpURL: String
+
+    public init(store: any Store, directory: URL, helpURL: String = "http://127.0.0.1:8080/help") {
         self.store = store
         self.directory = directory
+        self.helpURL = helpURL.hasSuffix("/") ? String(helpURL.dropLast()) : helpURL
     }
+
+    public func articleURL(id: String) -> String {
+        helpURL + "/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)
+    }
+
+    /// A published article by id, as searched.
+    public func publishedArticle(id: String) -> Article? { articles.withLock { $0.items[id] } }
+
+    /// Every published article, by title.
+    public func publishedArticles() -> [Article] { articles.withLock { Array($0.items.values) }.sorted { $0.title < $1.title } }
+
+    /// A canned response by shortcut.
+    public func cannedResponse(shortcut: String) -> CannedResponse? { canned.withLock { $0.items[shortcut] } }
 
     /// Reads the files (a malformed one throws, naming itself and the field), seeds the store, and rebuilds
     /// both indexes from the store. Run on SIGHUP; at start the executable seeds what it already validated.

@@ -17,6 +17,12 @@ struct KnowledgeRoutes: Sendable {
         api.get("kb/search", use: search)
         api.get("tickets/:id/suggestions", use: suggestions)
         api.get("canned-responses", use: listCanned)
+        api.post("tickets/:id/render", use: render)
+        api.get("tickets/:id/bot-decisions") { _, context -> BotDecisions in
+            _ = try context.require(.agent)
+            let id = try context.parameters.id("id")
+            return BotDecisions(ticketID: id, items: try await store.botDecisions(ticketID: id))
+        }
         articles.register(on: api, path: "kb/articles")
         cannedResponses.register(on: api, path: "canned-responses")
     }
@@ -72,8 +78,14 @@ struct KnowledgeRoutes: Sendable {
         let (store, knowledge) = (store, knowledge)
         return Editor(
             get: { try await store.cannedResponse(shortcut: $0) },
-            create: { try await store.createCannedResponse($0, actor: $1) },
-            update: { try await store.updateCannedResponse(shortcut: $0, $1, expectedVersion: $2, actor: $3) },
+            create: {
+                _ = try ReplyTemplate($0.body)
+                return try await store.createCannedResponse($0, actor: $1)
+            },
+            update: {
+                _ = try ReplyTemplate($1.body)
+                return try await store.updateCannedResponse(shortcut: $0, $1, expectedVersion: $2, actor: $3)
+            },
             delete: { try await store.deleteCannedResponse(shortcut: $0, expectedVersion: $1, actor: $2) },
             changed: { knowledge.cannedChanged($0) },
             removed: { knowledge.cannedRemoved(shortcut: $0) })
@@ -176,5 +188,32 @@ struct KnowledgeRoutes: Sendable {
         let found = knowledge.searchCanned(text, locale: locale, limit: 20).compactMap { byShortcut[$0.shortcut] }
         var seen = Set<String>()
         return Items(items: (prefixed + found).filter { seen.insert($0.item.shortcut).inserted })
+    }
+
+    struct BotDecisions: Codable, ResponseEncodable {
+        var ticketID: Int64
+        var items: [BotDecision]
+    }
+
+    struct RenderInput: Decodable {
+        var shortcut: String
+        /// The article `{{article.…}}` refers to, if any; it must be published.
+        var articleID: String?
+    }
+
+    /// A canned response filled in for a ticket and the requesting agent, in its channel's form; nothing is
+    /// sent: the agent edits the text and posts it as a reply.
+    @Sendable func render(_ request: Request, context: PishkhanRequestContext) async throws -> RenderedReply {
+        let agent = try context.require(.agent)
+        let id = try context.parameters.id("id")
+        let input = try await context.requestDecoder.decode(RenderInput.self, from: request, context: context)
+        let ticket = try await store.ticket(id: id)
+        let response = try await store.cannedResponse(shortcut: input.shortcut).item
+        var article: Article?
+        if let articleID = input.articleID {
+            guard let found = knowledge.publishedArticle(id: articleID) else { throw Problem.invalid("articleID", "names no published article") }
+            article = found
+        }
+        return try await ReplyRenderer(store: store, knowledge: knowledge).render(response, ticket: ticket, agentName: agent.name, article: article)
     }
 }

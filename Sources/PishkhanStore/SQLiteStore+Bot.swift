@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import PishkhanCore
+
+extension SQLiteStore {
+    static let botWatermarkKey = "bot.watermark"
+
+    public func botTurns(channels: Set<String>, limit: Int) async throws -> BotWork {
+        try await read { db in
+            let newest = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM messages") ?? 0
+            guard let stored = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [Self.botWatermarkKey]),
+                  let watermark = Int64(stored)
+            else { return BotWork(turns: [], watermark: newest) }
+            guard !channels.isEmpty else { return BotWork(turns: [], watermark: newest) }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, ticket_id, channel, kind, automated, subject, body_text FROM messages WHERE id > ? ORDER BY id LIMIT ?
+                """, arguments: [watermark, limit])
+            var order: [Int64] = []
+            var byTicket: [Int64: (ids: [Int64], texts: [String])] = [:]
+            for row in rows where (row["kind"] as String) == MessageKind.inbound.rawValue && !(row["automated"] as Bool)
+                && channels.contains(row["channel"] as String) {
+                let ticketID: Int64 = row["ticket_id"]
+                if byTicket[ticketID] == nil { order.append(ticketID) }
+                let text = ((row["body_text"] as String?) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                byTicket[ticketID, default: ([], [])].ids.append(row["id"])
+                byTicket[ticketID, default: ([], [])].texts.append(text.isEmpty ? (row["subject"] as String?) ?? "" : text)
+            }
+            var turns: [BotTurn] = []
+            for ticketID in order {
+                let ticket = try Self.fetchTicket(db, ticketID)
+                guard let pending = byTicket[ticketID], try Self.botMayTake(db, ticket) else { continue }
+                let last = try Row.fetchOne(db, sql: "SELECT action FROM bot_decisions WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", arguments: [ticketID])
+                let answers = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bot_decisions WHERE ticket_id = ? AND action = 'answered'", arguments: [ticketID]) ?? 0
+                turns.append(BotTurn(
+                    ticket: ticket, messageIDs: pending.ids, text: pending.texts.joined(separator: "\n"), answersBefore: answers,
+                    awaitingConfirmation: (last?["action"] as String?) == BotAction.answered.rawValue))
+            }
+            return BotWork(turns: turns, watermark: (rows.last?["id"] as Int64?) ?? watermark)
+        }
+    }
+
+    /// The bot stays out of a ticket a person has written on (a reply or a note), one it handed over, and
+    /// one that is closed or merged.
+    static func botMayTake(_ db: Database, _ ticket: Ticket) throws -> Bool {
+        guard ticket.mergedInto == nil, ticket.status != .closed else { return false }
+        let human = try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM messages WHERE ticket_id = ? AND kind IN ('outbound', 'note'))
+                OR EXISTS (SELECT 1 FROM bot_decisions WHERE ticket_id = ? AND action = 'handed-over')
+            """, arguments: [ticket.id, ticket.id]) ?? false
+        return !human
+    }
+
+    public func recordBotDecision(_ input: BotDecisionInput) async throws -> BotDecision? {
+        guard let messageID = input.turn.messageIDs.last else { return nil }
+        let now = clock()
+        return try await write { db, log in
+            guard try Int64.fetchOne(db, sql: "SELECT id FROM bot_decisions WHERE message_id = ?", arguments: [messageID]) == nil else { return nil }
+            let ticket = try Self.fetchTicket(db, input.turn.ticket.id)
+            guard try Self.botMayTake(db, ticket) else { return nil }
+            // The customer wrote again while the bot was deciding: the next turn decides.
+            let newer = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE ticket_id = ? AND kind = 'inbound' AND automated = 0 AND id > ?)",
+                                          arguments: [ticket.id, messageID]) ?? false
+            guard !newer else { return nil }
+            let status: TicketStatus = switch input.action {
+            case .answered: .pending
+            case .handedOver: .open
+            case .resolved: .resolved
+            }
+            var replyID: Int64?
+            if let text = input.replyText {
+                replyID = try self.insertAgentMessage(db, log: &log, ticket: ticket, kind: .bot, text: text, html: input.replyHTML,
+                                                      status: status, actor: nil, now: now)
+            } else if status != ticket.status, ticket.status.canTransition(to: status) {
+                try self.setStatusByBot(db, log: &log, ticket: ticket, to: status, now: now)
+            }
+            try db.execute(sql: """
+                INSERT INTO bot_decisions (ticket_id, message_id, action, reason, locale, query, candidates, article_id, reply_message_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    ticket.id, messageID, input.action.rawValue, input.reason.rawValue, input.locale.rawValue, String(input.turn.text.prefix(2000)),
+                    JSONText.encode(input.candidates), input.articleID, replyID, now.seconds,
+                ])
+            let decisionID = db.lastInsertedRowID
+            try log.append(db, .botDecision, ticket: ticket.id, customer: ticket.customerID, at: now, data: [
+                "decisionID": .int(decisionID), "messageID": .int(messageID), "action": .string(input.action.rawValue),
+                "reason": .string(input.reason.rawValue), "topScore": input.candidates.first.map { .number($0.score) } ?? .null,
+            ])
+            return try Self.fetchBotDecisions(db, "WHERE id = ?", [decisionID])[0]
+        }
+    }
+
+    /// A status change the bot makes without a message (the customer confirmed an answer helped).
+    private func setStatusByBot(_ db: Database, log: inout EventLog, ticket: Ticket, to status: TicketStatus, now: Date) throws {
+        let t = now.seconds
+        try db.execute(sql: """
+            UPDATE tickets SET status = ?, updated_at = ?, resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE resolved_at END WHERE id = ?
+            """, arguments: [status.rawValue, t, status.rawValue, t, ticket.id])
+        try ClockBook(db: db, config: self.slaConfiguration(), now: now).apply(ticketID: ticket.id, log: &log) { _ in
+            [.statusChanged(from: ticket.status, to: status)]
+        }
+        try log.append(db, .ticketUpdated, ticket: ticket.id, customer: ticket.customerID, at: now, data: [
+            "changes": .object(["status": .object(["from": .string(ticket.status.rawValue), "to": .string(status.rawValue)])]),
+            "cause": .string("bot"),
+        ])
+    }
+
+    public func advanceBotWatermark(to messageID: Int64) async throws {
+        try await write { db, _ in
+            try db.execute(sql: """
+                INSERT INTO settings (key, value) VALUES (?, ?)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(settings.value AS INTEGER) < CAST(excluded.value AS INTEGER)
+                """, arguments: [Self.botWatermarkKey, String(messageID)])
+        }
+    }
+
+    public func botDecisions(ticketID: Int64) async throws -> [BotDecision] {
+        try await read { db in
+            _ = try Self.fetchTicket(db, ticketID)
+            return try Self.fetchBotDecisions(db, "WHERE ticket_id = ? ORDER BY id", [ticketID])
+        }
+    }
+
+    static func fetchBotDecisions(_ db: Database, _ clause: String, _ args: StatementArguments) throws -> [BotDecision] {
+        try Row.fetchAll(db, sql: "SELECT * FROM bot_decisions \(clause)", arguments: args).map { row in
+            BotDecision(
+                id: row["id"], ticketID: row["ticket_id"], messageID: row["message_id"],
+                action: BotAction(rawValue: row["action"]) ?? .handedOver, reason: BotReason(rawValue: row["reason"]) ?? .lowConfidence,
+                locale: Article.Locale(rawValue: row["locale"]) ?? .en, query: row["query"],
+                candidates: JSONText.decode([BotCandidate].self, row["candidates"], default: []),
+                articleID: row["article_id"], replyMessageID: row["reply_message_id"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
+        }
+    }
+}
