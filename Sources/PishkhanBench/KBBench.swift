@@ -23,8 +23,11 @@ struct KB: AsyncParsableCommand {
     @Option(help: "Of those, timed against SQLite FTS5 (each takes tens of milliseconds there).") var sqliteQueries = 2_000
     @Option(help: "Hits per query.") var limit = 10
     @Flag(name: .customLong("skip-sqlite"), help: "Skip SQLite FTS5.") var skipSQLite = false
+    @Option(help: "The shipped knowledge base, for search quality.") var knowledgeBase = "KnowledgeBase"
+    @Option(help: "Judged queries over it (JSON lines).") var judged = "Tests/Data/kb-judged-queries.jsonl"
 
     func run() async throws {
+        let quality = try self.quality()
         let corpus = try ManPageCorpus.load(limit: articles)
         guard corpus.count >= articles else {
             throw ValidationError("only \(corpus.count) man-page sections found; install more manual pages or lower --articles")
@@ -36,6 +39,7 @@ struct KB: AsyncParsableCommand {
             "corpus": .string("man-page sections from /usr/share/man"),
             "sampleQueries": .array(queryTexts.prefix(5).map { .string($0) }),
         ]
+        report["judgedQualityNDCG10"] = quality
         report["searchIndex"] = index(corpus, queryTexts)
         if !skipSQLite { report["sqliteFTS5"] = try fts5(corpus, Array(queryTexts.prefix(sqliteQueries))) }
         print(String(decoding: try JSONEncoder.pretty.encode(report), as: UTF8.self))
@@ -123,9 +127,48 @@ struct KB: AsyncParsableCommand {
         ])
     }
 
-    /// `"word" OR "word" OR "pref"*`: quoted so that no query word is read as FTS5 syntax.
+    /// Mean nDCG@10 over the judged queries on the shipped knowledge base: this index, and FTS5 with the
+    /// same field weights (title 3, keywords 2.5, summary 1.5, body 1) and its porter/unicode61 tokenizer.
+    /// Both get the question as typed, words ORed, no prefix.
+    func quality() throws -> JSONValue {
+        let queries = try JudgedQuery.load(jsonLines: URL(fileURLWithPath: judged))
+        let articles = try ArticleLoader.load(from: URL(fileURLWithPath: knowledgeBase)).filter { $0.status == .published }
+        let index = SearchIndex(articles: articles.map(IndexedArticle.init))
+        let database = try DatabaseQueue()
+        try database.write { db in
+            try db.execute(sql: "CREATE VIRTUAL TABLE kb USING fts5(title, keywords, summary, body, tokenize = 'porter unicode61 remove_diacritics 2')")
+            for (n, a) in articles.enumerated() {
+                try db.execute(sql: "INSERT INTO kb (rowid, title, keywords, summary, body) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [n, a.title, a.keywords.joined(separator: " "), a.summary ?? "", a.body])
+            }
+        }
+        func ours(_ subset: [JudgedQuery]) -> Double {
+            Relevance.meanNDCG(subset) { index.search($0.query + " ", options: .init(limit: 10, locale: $0.locale, snippets: false)).map(\.id) }
+        }
+        func fts(_ subset: [JudgedQuery]) throws -> Double {
+            try database.read { db in
+                let statement = try db.makeStatement(sql: "SELECT rowid FROM kb WHERE kb MATCH ? ORDER BY bm25(kb, 3.0, 2.5, 1.5, 1.0) LIMIT 10")
+                var ranked: [String: [String]] = [:]
+                for q in subset {
+                    let match = Self.matchExpression(q.query + " ")
+                    ranked[q.id] = match.isEmpty ? [] : try Int.fetchAll(statement, arguments: [match]).map { articles[$0].id }
+                }
+                return Relevance.meanNDCG(subset) { ranked[$0.id] ?? [] }
+            }
+        }
+        let fa = queries.filter { $0.locale == .fa }, en = queries.filter { $0.locale == .en }
+        func round(_ x: Double) -> JSONValue { .number(x.rounded(to: 3)) }
+        return .object([
+            "queries": .int(Int64(queries.count)), "articles": .int(Int64(articles.count)),
+            "searchIndex": .object(["all": round(ours(queries)), "fa": round(ours(fa)), "en": round(ours(en))]),
+            "sqliteFTS5": .object(["all": round(try fts(queries)), "fa": round(try fts(fa)), "en": round(try fts(en))]),
+        ])
+    }
+
+    /// `"word" OR "word" OR "pref"*`: quoted so that no query word is read as FTS5 syntax; punctuation
+    /// (`?`, `،`, `؟`) is left out of the words.
     static func matchExpression(_ query: String) -> String {
-        var words = query.split(separator: " ").map { "\"" + $0.replacingOccurrences(of: "\"", with: "") + "\"" }
+        var words = query.split { !($0.isLetter || $0.isNumber || $0 == "\u{200C}" || $0 == "-") }.map { "\"" + $0 + "\"" }
         if !query.hasSuffix(" "), let last = words.popLast() { words.append(last + "*") }
         return words.joined(separator: " OR ")
     }

@@ -13,7 +13,7 @@ struct Pishkhan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pishkhan",
         abstract: "Pishkhan, a self-hosted omnichannel support helpdesk.",
-        subcommands: [Serve.self, Agents.self])
+        subcommands: [Serve.self, Agents.self, KB.self])
 }
 
 /// Where the data lives; shared by every subcommand that opens the store.
@@ -190,6 +190,62 @@ struct Agents: AsyncParsableCommand {
             let store = try storage.openStore(try storage.configuration(), logger: Logger(label: "pishkhan"))
             for a in try await store.agents() {
                 print("\(a.id)\t\(a.role.rawValue)\t\(a.available ? "available" : "away")\t\(a.name)\t\(a.groups.joined(separator: ","))")
+            }
+        }
+    }
+}
+
+struct KB: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kb", abstract: "Load the knowledge base into the database and search it.", subcommands: [Index.self, Search.self])
+
+    struct Index: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate KnowledgeBase/ and seed the database from it (what serve does at start and on SIGHUP).",
+            discussion: """
+                New files are inserted, changed files update the rows they seeded, and rows created, edited or deleted \
+                through the API stay as the API left them. A malformed file stops the command, naming the file and field. \
+                A running server picks the result up on SIGHUP.
+                """)
+        @Option(help: "Folder of knowledge-base articles (*.md) and canned responses (canned/*.md).") var knowledgeBase: String = "KnowledgeBase"
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let directory = URL(fileURLWithPath: knowledgeBase)
+            let articles = try ArticleLoader.load(from: directory)
+            let canned = try CannedLoader.load(from: directory)
+            let store = try storage.openStore(try storage.configuration(), logger: Logger(label: "pishkhan"))
+            let knowledge = KnowledgeBase(store: store, directory: directory)
+            let start = ContinuousClock.now
+            let report = try await knowledge.seed(articles: articles, canned: canned)
+            let seconds = (ContinuousClock.now - start) / .milliseconds(1) / 1000
+            print("articles: \(articles.count) files; \(report.articles.inserted) inserted, \(report.articles.updated) updated, "
+                  + "\(report.articles.keptFromAPI) kept as edited through the API, \(report.articles.unchanged) unchanged")
+            print("canned responses: \(canned.count) files; \(report.canned.inserted) inserted, \(report.canned.updated) updated, "
+                  + "\(report.canned.keptFromAPI) kept as edited through the API, \(report.canned.unchanged) unchanged")
+            print("indexed \(knowledge.articleCount) published articles in \(String(format: "%.2f", seconds)) s")
+        }
+    }
+
+    struct Search: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Search the published articles in the database, with scores (what agents and the bot see).")
+        @Argument(help: "The query.") var query: String
+        @Option(help: "fa or en; detected from the query when left out.") var locale: String?
+        @Option(help: "Results.") var limit: Int = 5
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            var chosen: Article.Locale?
+            if let locale {
+                guard let l = Article.Locale(rawValue: locale) else { throw ValidationError("--locale must be fa or en") }
+                chosen = l
+            }
+            let store = try storage.openStore(try storage.configuration(), logger: Logger(label: "pishkhan"))
+            let knowledge = KnowledgeBase(store: store, directory: URL(fileURLWithPath: "/nonexistent"))
+            try await knowledge.seed(articles: [], canned: [])
+            for hit in knowledge.searchArticles(query + " ", locale: chosen ?? Analyzer.detectLocale(query), limit: limit) {
+                print("\(String(format: "%7.3f", hit.score))  \(hit.id)  \(hit.title)")
+                print("         \(hit.snippet)")
             }
         }
     }
