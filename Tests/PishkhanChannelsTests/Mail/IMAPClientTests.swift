@@ -94,6 +94,24 @@ extension ServerBackedTests {
             }
         }
 
+        /// A Persian folder name goes to Dovecot in modified UTF-7; appending, moving and selecting by the
+        /// readable name all reach the same folder.
+        @Test func persianMailboxNamesWork() async throws {
+            try await DovecotServer.with { server in
+                let client = try IMAPClient(settings: server.settings)
+                try await client.append(TestMessage.make(1))
+                try await client.append(TestMessage.make(2))
+                let folder = "پیگیری شده & Done"
+                try await client.create(mailbox: folder)
+                try await client.move(uids: [1], from: "INBOX", to: folder)
+                try await client.append(TestMessage.make(3), to: folder)
+                #expect(try await client.select(folder).exists == 2)
+                let uids = try await client.searchUIDs(in: folder, above: 0)
+                #expect(try await client.fetch(uid: uids[0], in: folder) == TestMessage.make(1))
+                #expect(try await client.searchUIDs(in: "INBOX", above: 0) == [2])
+            }
+        }
+
         @Test func capabilitiesAreListedAfterLogin() async throws {
             try await DovecotServer.with { server in
                 let capabilities = try await IMAPClient(settings: server.settings).capabilities()

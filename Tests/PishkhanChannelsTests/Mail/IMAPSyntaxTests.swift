@@ -54,4 +54,17 @@ struct IMAPSyntaxTests {
         #expect(reader.nextResponse().map { String(decoding: $0, as: UTF8.self) } == "P1 OK done")
         #expect(reader.nextResponse() == nil)
     }
+
+    @Test func mailboxNamesInModifiedUTF7() {
+        // RFC 3501 §5.1.3's example, and the ampersand.
+        #expect(IMAPMailboxName.encode("~peter/mail/台北/日本語") == "~peter/mail/&U,BTFw-/&ZeVnLIqe-")
+        #expect(IMAPMailboxName.encode("Tom & Jerry") == "Tom &- Jerry")
+        #expect(IMAPMailboxName.encode("INBOX") == "INBOX")
+        for name in ["پیگیری شده", "Archive/بایگانی ۱۴۰۵", "😀 emoji", "a&b/ج", "x\u{00E9}"] {
+            #expect(IMAPMailboxName.decode(IMAPMailboxName.encode(name)) == name, "\(name) → \(IMAPMailboxName.encode(name))")
+        }
+        #expect(IMAPMailboxName.decode("&U,BTFw-") == "台北")
+        #expect(IMAPMailboxName.decode("broken&abc") == nil)
+        #expect(IMAPMailboxName.decode("&!!-") == nil)
+    }
 }

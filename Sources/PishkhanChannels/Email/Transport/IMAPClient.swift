@@ -29,7 +29,7 @@ public final class IMAPClient: Sendable {
     /// SELECT rather than EXAMINE: libcurl remembers which mailbox it selected and would otherwise run later
     /// STORE commands against a read-only selection.
     public func select(_ mailbox: String = "INBOX") async throws -> IMAPMailboxStatus {
-        let lines = try await command("SELECT \(try IMAPSyntax.quoted(mailbox))", mailbox: mailbox)
+        let lines = try await command("SELECT \(try IMAPSyntax.quoted(IMAPMailboxName.encode(mailbox)))", mailbox: mailbox)
         return try IMAPSyntax.mailboxStatus(lines)
     }
 
@@ -98,7 +98,7 @@ public final class IMAPClient: Sendable {
     func move(uids: [UInt32], from mailbox: String, to destination: String, useMoveExtension: Bool?) async throws {
         guard !uids.isEmpty else { return }
         let capabilities = try await capabilities()
-        let target = try IMAPSyntax.quoted(destination)
+        let target = try IMAPSyntax.quoted(IMAPMailboxName.encode(destination))
         let set = IMAPSyntax.uidSet(uids)
         if useMoveExtension ?? capabilities.contains("MOVE") {
             _ = try await command("UID MOVE \(set) \(target)", mailbox: mailbox)
@@ -116,7 +116,7 @@ public final class IMAPClient: Sendable {
 
     /// Creates a mailbox (RFC 3501 §6.3.3).
     public func create(mailbox: String) async throws {
-        _ = try await command("CREATE \(try IMAPSyntax.quoted(mailbox))", path: "/")
+        _ = try await command("CREATE \(try IMAPSyntax.quoted(IMAPMailboxName.encode(mailbox)))", path: "/")
     }
 
     /// Appends a raw message (RFC 3501 §6.3.11) via libcurl's upload to `imap://host/MAILBOX`.
@@ -143,6 +143,7 @@ public final class IMAPClient: Sendable {
 
     private func path(_ mailbox: String) -> String {
         // RFC 5092 §3: the mailbox is one percent-encoded path segment; libcurl decodes and quotes it.
-        "/" + URLPath.segment(mailbox)
+        // Non-ASCII names go in modified UTF-7, as the server knows them.
+        "/" + URLPath.segment(IMAPMailboxName.encode(mailbox))
     }
 }

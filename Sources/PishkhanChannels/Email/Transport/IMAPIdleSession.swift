@@ -22,7 +22,7 @@ struct IMAPIdleSession: Sendable {
                 try? conversation.logout()
                 return .unsupported
             }
-            let select = "SELECT \(try IMAPSyntax.quoted(mailbox))"
+            let select = "SELECT \(try IMAPSyntax.quoted(IMAPMailboxName.encode(mailbox)))"
             let selected: [String]
             do {
                 selected = try conversation.command(select)
