@@ -24,12 +24,14 @@ public final class SMSOutboxWorker: Service, Sendable {
     private let interval: Duration
     private let clock: any WallClock
     private let client: HTTPClient
+    /// Time for one API call; an unreachable provider is retried until it runs out.
+    private let timeout: TimeAmount
     static let maxAttempts = 10
-    static let timeout: TimeAmount = .seconds(30)
 
     /// `credentials` holds each channel's account, read from its environment variables at start.
     public init(channels: [SMSChannelConfig], credentials: [String: SMSCredentials], store: any Store, logger: Logger,
-                interval: Duration = .seconds(1), clock: any WallClock = SystemWallClock(), client: HTTPClient = .shared) {
+                interval: Duration = .seconds(1), clock: any WallClock = SystemWallClock(), client: HTTPClient = .shared,
+                timeout: TimeAmount = .seconds(30)) {
         var accounts: [String: Account] = [:]
         for config in channels {
             guard let account = credentials[config.channel] else { continue }
@@ -41,6 +43,7 @@ public final class SMSOutboxWorker: Service, Sendable {
         self.interval = interval
         self.clock = clock
         self.client = client
+        self.timeout = timeout
     }
 
     public var isEmpty: Bool { accounts.isEmpty }
@@ -100,7 +103,7 @@ public final class SMSOutboxWorker: Service, Sendable {
         let form = TwilioMessagesAPI.form(from: config.from, to: recipient, text: job.text, statusCallback: config.statusCallbackURL)
         request.body = .bytes(ByteBuffer(string: form.encoded()))
         do {
-            let response = try await client.execute(request, timeout: Self.timeout)
+            let response = try await client.execute(request, timeout: timeout)
             let body = Data(buffer: try await response.body.collect(upTo: 1 << 20))
             let status = Int(response.status.code)
             switch status {
