@@ -9,10 +9,13 @@ public struct ChannelDirectory: Sendable {
     public private(set) var channels: [String: ChannelSettings]
     /// The mail settings of email channels that have them, by channel id.
     public private(set) var email: [String: EmailChannelConfig]
+    /// The provider settings of SMS channels that have them, by channel id.
+    public private(set) var sms: [String: SMSChannelConfig]
 
-    public init(_ channels: [ChannelSettings], email: [EmailChannelConfig] = []) {
+    public init(_ channels: [ChannelSettings], email: [EmailChannelConfig] = [], sms: [SMSChannelConfig] = []) {
         self.channels = Dictionary(channels.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         self.email = Dictionary(email.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
+        self.sms = Dictionary(sms.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     public subscript(id: String) -> ChannelSettings? { channels[id] }
@@ -28,6 +31,7 @@ public struct ChannelDirectory: Sendable {
             .sorted()
         var result: [ChannelSettings] = []
         var email: [EmailChannelConfig] = []
+        var sms: [SMSChannelConfig] = []
         for file in files {
             let url = directory.appendingPathComponent(file)
             let id = (file as NSString).deletingPathExtension
@@ -35,8 +39,9 @@ public struct ChannelDirectory: Sendable {
             let settings = try parse(text, id: id, file: file)
             result.append(settings)
             if settings.kind == .email, let mail = try EmailChannelConfig.parse(text, id: id, file: file) { email.append(mail) }
+            if settings.kind == .sms, let provider = try SMSChannelConfig.parse(text, id: id, file: file) { sms.append(provider) }
         }
-        return ChannelDirectory(result, email: email)
+        return ChannelDirectory(result, email: email, sms: sms)
     }
 
     struct File: Decodable {

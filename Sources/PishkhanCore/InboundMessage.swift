@@ -14,6 +14,8 @@ public struct InboundMessage: Codable, Sendable, Equatable {
     /// Already sanitized by the adapter.
     public var html: String?
     public var attachments: [Attachment]
+    /// Files the provider keeps and links to (MMS pictures), stored as links, not downloaded.
+    public var media: [MediaLink]
     public var sentAt: Date?
     public var receivedAt: Date?
     /// Sent by a machine (auto-reply, bounce, list mail): joins a ticket it threads into without
@@ -79,7 +81,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
     public init(
         channel: String, channelKind: ChannelKind, externalID: String, sender: Sender,
         threadHints: ThreadHints = ThreadHints(), subject: String? = nil, text: String, html: String? = nil,
-        attachments: [Attachment] = [], sentAt: Date? = nil, receivedAt: Date? = nil, automated: Bool = false
+        attachments: [Attachment] = [], media: [MediaLink] = [], sentAt: Date? = nil, receivedAt: Date? = nil, automated: Bool = false
     ) {
         self.channel = channel
         self.channelKind = channelKind
@@ -90,6 +92,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
         self.text = text
         self.html = html
         self.attachments = attachments
+        self.media = media
         self.sentAt = sentAt
         self.receivedAt = receivedAt
         self.automated = automated
@@ -106,6 +109,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
         text = try c.decodeIfPresent(String.self, forKey: .text) ?? ""
         html = try c.decodeIfPresent(String.self, forKey: .html)
         attachments = try c.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
+        media = try c.decodeIfPresent([MediaLink].self, forKey: .media) ?? []
         sentAt = try c.decodeIfPresent(Date.self, forKey: .sentAt)
         receivedAt = try c.decodeIfPresent(Date.self, forKey: .receivedAt)
         automated = try c.decodeIfPresent(Bool.self, forKey: .automated) ?? false
@@ -116,12 +120,26 @@ public struct InboundMessage: Codable, Sendable, Equatable {
         if channel.trimmed.isEmpty { throw ValidationError(field: "channel", reason: "must not be empty") }
         if externalID.isEmpty { throw ValidationError(field: "externalID", reason: "must not be empty") }
         if externalID.utf8.count > 512 { throw ValidationError(field: "externalID", reason: "must be at most 512 bytes") }
-        if text.isEmpty && (html ?? "").isEmpty && attachments.isEmpty {
-            throw ValidationError(field: "text", reason: "a message needs text, html or an attachment")
+        if text.isEmpty && (html ?? "").isEmpty && attachments.isEmpty && media.isEmpty {
+            throw ValidationError(field: "text", reason: "a message needs text, html, an attachment or media")
+        }
+        for (i, m) in media.enumerated() where m.url.isEmpty || m.url.utf8.count > 2048 {
+            throw ValidationError(field: "media[\(i)].url", reason: "must be a link of at most 2048 bytes")
         }
         for (i, a) in attachments.enumerated() where a.name.isEmpty {
             throw ValidationError(field: "attachments[\(i)].name", reason: "must not be empty")
         }
+    }
+}
+
+/// A file kept by the provider and linked from the message (an MMS picture), with its type when known.
+public struct MediaLink: Codable, Sendable, Equatable {
+    public var url: String
+    public var contentType: String?
+
+    public init(url: String, contentType: String? = nil) {
+        self.url = url
+        self.contentType = contentType
     }
 }
 

@@ -13,18 +13,22 @@ public struct AppDependencies: Sendable {
     public var rules: PriorityRules
     public var metrics: ServerMetrics
     public var knowledge: KnowledgeBase
+    /// SMS channels' provider accounts (read from the environment at start), for webhook signatures.
+    public var smsCredentials: [String: SMSCredentials]
 
     public init(store: any Store, channels: ChannelDirectory, rules: PriorityRules = .standard, metrics: ServerMetrics = ServerMetrics(),
-                knowledge: KnowledgeBase? = nil) {
+                knowledge: KnowledgeBase? = nil, smsCredentials: [String: SMSCredentials] = [:]) {
         self.store = store
         self.channels = channels
+        self.smsCredentials = smsCredentials
         self.rules = rules
         self.metrics = metrics
         self.knowledge = knowledge ?? KnowledgeBase(store: store, directory: URL(fileURLWithPath: "/nonexistent"))
     }
 }
 
-/// The HTTP router: health, metrics, the OpenAPI document, and `/api/v1` behind authentication.
+/// The HTTP router: health, metrics, the OpenAPI document, the providers' webhooks (signed, no token),
+/// and `/api/v1` behind authentication.
 public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContext> {
     let router = Router(context: PishkhanRequestContext.self)
     router.add(middleware: ProblemMiddleware())
@@ -47,6 +51,8 @@ public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContex
     }
 
     HelpPages(knowledge: deps.knowledge).register(on: router)
+    SMSWebhookRoutes(store: deps.store, channels: deps.channels, credentials: deps.smsCredentials, rules: deps.rules, metrics: deps.metrics)
+        .register(on: router)
 
     let api = router.group("api/v1").add(middleware: AuthMiddleware(store: deps.store, tokens: TokenCache()))
     APIRoutes(store: deps.store, channels: deps.channels, rules: deps.rules, metrics: deps.metrics).register(on: api)

@@ -39,6 +39,13 @@ public final class ServerMetrics: Sendable {
             labels: [], buckets: Self.latencyBuckets)
     }
 
+    /// SMS webhook calls refused, by channel and reason (bad signature, too large, …).
+    func smsWebhookRefused(channel: String, reason: String) -> Counter {
+        registry.makeCounter(
+            descriptor: .init(namespace: "pishkhan", metricName: "sms_webhook_refused", unitName: "total", helpText: "SMS webhook calls refused"),
+            labels: [("channel", channel), ("reason", reason)])
+    }
+
     func httpDuration(method: String, route: String, status: Int) -> DurationHistogram {
         registry.makeDurationHistogram(
             descriptor: .init(namespace: "pishkhan", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency by route"),

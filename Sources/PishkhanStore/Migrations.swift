@@ -337,6 +337,19 @@ enum Migrations {
                 CREATE INDEX bot_decisions_ticket ON bot_decisions(ticket_id, id);
                 """)
         }
+        migrator.registerMigration("2026-11-26-sms") { db in
+            // SMS: the provider's id and last status for an outbound message (delivery callbacks find it by
+            // that id), the segment count it was sent as, the reason a delivery failed, and links to media
+            // the provider keeps for an inbound MMS (JSON array of {url, contentType}).
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN provider_id TEXT;
+                ALTER TABLE messages ADD COLUMN provider_status TEXT;
+                ALTER TABLE messages ADD COLUMN segments INTEGER;
+                ALTER TABLE messages ADD COLUMN delivery_error TEXT;
+                ALTER TABLE messages ADD COLUMN media TEXT;
+                CREATE INDEX messages_provider ON messages(channel, provider_id) WHERE provider_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -95,6 +95,14 @@ public struct Message: Codable, Sendable, Equatable {
     public var createdAt: Date
     /// Written by a machine (a bounce, an out-of-office): kept on the ticket, changes nothing there.
     public var automated: Bool = false
+    /// Links to files the provider keeps (MMS pictures); empty for most messages.
+    public var media: [MediaLink] = []
+    /// SMS: the provider's id for an outbound message, its last reported status, and the parts it was sent as.
+    public var providerID: String?
+    public var providerStatus: String?
+    public var segments: Int?
+    /// Why delivery failed, as the provider or server said it.
+    public var deliveryError: String?
 }
 
 /// What one ingest did. A duplicate returns the first ingest's ids with `duplicate` set.

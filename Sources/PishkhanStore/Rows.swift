@@ -43,7 +43,9 @@ enum Rows {
             customerID: row["customer_id"], subject: row["subject"], text: row["body_text"], html: row["body_html"],
             deliveryStatus: (row["delivery_status"] as String?).flatMap(DeliveryStatus.init(rawValue:)),
             attachments: attachments, sentAt: (row["sent_at"] as Double?).date,
-            createdAt: (row["created_at"] as Double).date, automated: row["automated"] ?? false)
+            createdAt: (row["created_at"] as Double).date, automated: row["automated"] ?? false,
+            media: JSONText.decode([MediaLink].self, row["media"], default: []), providerID: row["provider_id"],
+            providerStatus: row["provider_status"], segments: row["segments"], deliveryError: row["delivery_error"])
     }
 
     static func attachment(_ row: Row) -> AttachmentInfo {

@@ -269,8 +269,8 @@ struct Intake {
         let m = p.message
         try Binder.execute(db, """
             INSERT INTO messages (ticket_id, kind, channel, external_id, message_id_header, conversation_id, customer_id,
-                subject, body_text, body_html, sent_at, created_at, automated)
-            VALUES (?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                subject, body_text, body_html, sent_at, created_at, automated, media)
+            VALUES (?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """) {
             $0.int(ticketID)
             $0.text(m.channel)
@@ -284,6 +284,7 @@ struct Intake {
             $0.double((m.sentAt ?? m.receivedAt)?.seconds)
             $0.double(now.seconds)
             $0.bool(m.automated)
+            $0.text(m.media.isEmpty ? nil : JSONText.encode(m.media))
         }
         let messageID = db.lastInsertedRowID
         for (a, hash) in p.files {

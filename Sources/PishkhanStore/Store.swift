@@ -113,4 +113,12 @@ public protocol Store: Sendable {
 
     /// Cheap round trip to the database, for `/healthz`.
     func ping() async throws
+
+    // MARK: SMS
+    /// Due deliveries on these SMS channels (replies and bot answers), leased; segments counted and stored.
+    func claimOutboundSMS(channels: Set<String>, limit: Int, lease: TimeInterval) async throws -> [OutboundSMS]
+    func markSMSAccepted(_ job: OutboundSMS, providerID: String, providerStatus: String?) async throws
+    func markSMSFailed(_ job: OutboundSMS, reason: String, retryAt: Date?) async throws
+    /// A delivery report for the message with this provider id; nil when none has it.
+    func recordSMSStatus(channel: String, providerID: String, providerStatus: String, status: DeliveryStatus?, error: String?) async throws -> SMSStatusUpdate?
 }

@@ -120,7 +120,15 @@ struct Serve: AsyncParsableCommand {
         }
         hangup.resume()
         defer { hangup.cancel() }
-        let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules, knowledge: knowledge)
+        // SMS: each provider account from the variables the channel file names; a missing one stops the start.
+        var smsCredentials: [String: SMSCredentials] = [:]
+        for sms in channelDirectory.sms.values {
+            smsCredentials[sms.channel] = SMSCredentials(
+                accountSID: try Self.secret(sms.accountSidEnv, sms.channel, what: "SMS account id"),
+                authToken: try Self.secret(sms.authTokenEnv, sms.channel, what: "SMS auth token"))
+        }
+        let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules, knowledge: knowledge,
+                                   smsCredentials: smsCredentials)
         let app = buildApplication(deps, host: config.host, port: config.port, logger: logger)
         let scheduler = SLAScheduler(store: store, logger: logger, metrics: deps.metrics)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: scheduler)]
@@ -142,6 +150,8 @@ struct Serve: AsyncParsableCommand {
             logger.info("answer bot on", metadata: ["channels": "\(channelDirectory.sorted.filter { $0.bot != nil }.map(\.id).joined(separator: ","))"])
             services.append(.init(service: bot))
         }
+        let smsOutbox = SMSOutboxWorker(channels: Array(channelDirectory.sms.values), credentials: smsCredentials, store: store, logger: logger)
+        if !smsOutbox.isEmpty { services.append(.init(service: smsOutbox)) }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -150,11 +160,11 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
-    /// The value of the environment variable a channel file names for a password; "" when it names none.
-    static func secret(_ variable: String?, _ channel: String) throws -> String {
+    /// The value of the environment variable a channel file names for a secret; "" when it names none.
+    static func secret(_ variable: String?, _ channel: String, what: String = "password") throws -> String {
         guard let variable else { return "" }
         guard let value = ProcessInfo.processInfo.environment[variable] else {
-            throw ValidationError("channel \(channel) reads its password from \(variable), which is not set")
+            throw ValidationError("channel \(channel) reads its \(what) from \(variable), which is not set")
         }
         return value
     }

@@ -122,7 +122,12 @@ import Testing
             #expect(plain.status == .ok, "\(plain.text)")
             #expect(plain["html"] == nil, "no HTML on SMS")
             #expect(!(plain["text"] as? String ?? "").isEmpty && !plain.text.contains("{{"), "\(plain.text)")
-            #expect(plain.int("smsCharacters") == Int64((plain["text"] as? String ?? "").utf16.count))
+            // Persian is UCS-2: 70 characters in one message, 67 per part after that.
+            let length = try #require(plain["sms"] as? [String: Any])
+            let characters = (plain["text"] as? String ?? "").utf16.count
+            #expect(length["encoding"] as? String == "ucs2")
+            #expect(length["characters"] as? Int == characters)
+            #expect(length["segments"] as? Int == (characters <= 70 ? 1 : (characters + 66) / 67), "\(length)")
 
             try await c.call(.post, "/api/v1/tickets/\(mail)/render", as: .agent, body: #"{"shortcut":"no-such"}"#).expectProblem(.notFound)
             try await c.call(.post, "/api/v1/tickets/\(mail)/render", as: .agent, body: #"{"shortcut":"send-article","articleID":"no-such"}"#)

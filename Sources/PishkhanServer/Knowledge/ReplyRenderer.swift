@@ -11,8 +11,16 @@ public struct RenderedReply: Codable, Sendable, Equatable {
     public var channelKind: ChannelKind
     public var text: String
     public var html: String?
-    /// Characters as the customer's phone counts them (UTF-16 code units), for SMS; nil on other channels.
-    public var smsCharacters: Int?
+    /// For SMS: how the text goes out and how many messages the customer is billed for; nil elsewhere.
+    public var sms: SMSLength?
+
+    public struct SMSLength: Codable, Sendable, Equatable {
+        /// `gsm7` (160 characters, 153 per part) or `ucs2` (70, 67 per part; any Persian letter makes it UCS-2).
+        public var encoding: SMSEncoding
+        public var segments: Int
+        /// UTF-16 code units, as phones count.
+        public var characters: Int
+    }
 }
 
 /// Fills canned responses with a ticket's customer, the ticket, the agent (or the bot) and an article.
@@ -45,6 +53,11 @@ struct ReplyRenderer: Sendable {
         return RenderedReply(
             shortcut: response.shortcut, locale: response.locale, channelKind: ticket.channelKind, text: text,
             html: ticket.channelKind == .email ? ReplyHTML.make(fromText: text) : nil,
-            smsCharacters: ticket.channelKind == .sms ? text.utf16.count : nil)
+            sms: ticket.channelKind == .sms ? Self.smsLength(text) : nil)
+    }
+
+    static func smsLength(_ text: String) -> RenderedReply.SMSLength {
+        let (encoding, segments) = SMSSegments.count(text)
+        return RenderedReply.SMSLength(encoding: encoding, segments: segments, characters: text.utf16.count)
     }
 }

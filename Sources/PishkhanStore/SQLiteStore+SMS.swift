@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import PishkhanCore
+
+extension SQLiteStore {
+    // MARK: Outbound SMS
+
+    /// Claims up to `limit` due deliveries on these SMS channels for `lease` seconds (a worker that dies
+    /// mid-send leaves them to be claimed again), whatever kind of message they carry: agent replies and
+    /// bot answers alike. Counts each text's segments and stores the count on the message.
+    public func claimOutboundSMS(channels: Set<String>, limit: Int, lease: TimeInterval) async throws -> [OutboundSMS] {
+        guard !channels.isEmpty else { return [] }
+        let now = clock().seconds
+        return try await write { db, _ in
+            var args: StatementArguments = [now]
+            for c in channels.sorted() { _ = args.append(contentsOf: [c]) }
+            _ = args.append(contentsOf: [limit])
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT o.id AS outbox_id, o.message_id, o.channel, o.recipient, o.attempts, m.ticket_id, m.body_text
+                FROM outbox o JOIN messages m ON m.id = o.message_id
+                WHERE o.status IN ('queued', 'sending') AND o.next_attempt_at <= ?
+                    AND o.channel IN (\(channels.map { _ in "?" }.joined(separator: ",")))
+                ORDER BY o.next_attempt_at, o.id LIMIT ?
+                """, arguments: args)
+            return try rows.map { row in
+                let outboxID: Int64 = row["outbox_id"], messageID: Int64 = row["message_id"]
+                let text: String = row["body_text"] ?? ""
+                let count = SMSSegments.count(text)
+                try db.execute(sql: "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                               arguments: [now + lease, outboxID])
+                try db.execute(sql: "UPDATE messages SET delivery_status = 'sending', segments = ? WHERE id = ?",
+                               arguments: [count.segments, messageID])
+                return OutboundSMS(
+                    outboxID: outboxID, messageID: messageID, ticketID: row["ticket_id"], channel: row["channel"],
+                    recipient: row["recipient"], text: text, encoding: count.encoding, segments: count.segments,
+                    attempts: (row["attempts"] as Int) + 1)
+            }
+        }
+    }
+
+    /// The provider took the message: it is `sent` (handed over) and carries the provider's id and status,
+    /// by which later delivery reports find it.
+    public func markSMSAccepted(_ job: OutboundSMS, providerID: String, providerStatus: String?) async throws {
+        let now = clock()
+        try await write { db, log in
+            try db.execute(sql: "UPDATE outbox SET status = 'sent', last_error = NULL WHERE id = ?", arguments: [job.outboxID])
+            try db.execute(sql: """
+                UPDATE messages SET delivery_status = 'sent', sent_at = ?, provider_id = ?, provider_status = ?, delivery_error = NULL
+                WHERE id = ?
+                """, arguments: [now.seconds, providerID, providerStatus, job.messageID])
+            try db.execute(sql: """
+                INSERT INTO channel_state (channel, sent) VALUES (?, 1)
+                ON CONFLICT(channel) DO UPDATE SET sent = channel_state.sent + 1
+                """, arguments: [job.channel])
+            try log.append(db, .messageDelivery, ticket: job.ticketID, customer: nil, at: now, data: [
+                "messageID": .int(job.messageID), "status": .string("sent"), "providerID": .string(providerID),
+            ])
+        }
+    }
+
+    /// The attempt failed: retried at `retryAt`, or failed for good when `retryAt` is nil, with the reason
+    /// on the outbox item and, once final, on the message.
+    public func markSMSFailed(_ job: OutboundSMS, reason: String, retryAt: Date?) async throws {
+        let now = clock()
+        try await write { db, log in
+            let status = retryAt == nil ? "failed" : "queued"
+            let reason = String(reason.prefix(1000))
+            try db.execute(sql: "UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                           arguments: [status, reason, (retryAt ?? now).seconds, job.outboxID])
+            try db.execute(sql: "UPDATE messages SET delivery_status = ?, delivery_error = ? WHERE id = ?",
+                           arguments: [status, retryAt == nil ? reason : nil, job.messageID])
+            try db.execute(sql: """
+                INSERT INTO channel_state (channel, send_failures) VALUES (?, 1)
+                ON CONFLICT(channel) DO UPDATE SET send_failures = channel_state.send_failures + 1
+                """, arguments: [job.channel])
+            if retryAt == nil {
+                try log.append(db, .messageDelivery, ticket: job.ticketID, customer: nil, at: now, data: [
+                    "messageID": .int(job.messageID), "status": .string("failed"), "reason": .string(String(reason.prefix(300))),
+                ])
+            }
+        }
+    }
+
+    /// Applies a provider's delivery report to the outbound message with that provider id on `channel`;
+    /// nil when no message has it. Reports may arrive out of order, so a status never moves back
+    /// (`sent` after `delivered` changes nothing); `delivered` and `failed` are final.
+    public func recordSMSStatus(channel: String, providerID: String, providerStatus: String, status: DeliveryStatus?,
+                                error: String?) async throws -> SMSStatusUpdate? {
+        let now = clock()
+        return try await write { db, log in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT id, ticket_id, delivery_status FROM messages WHERE channel = ? AND provider_id = ?
+                """, arguments: [channel, providerID]) else { return nil }
+            let messageID: Int64 = row["id"], ticketID: Int64 = row["ticket_id"]
+            let current = (row["delivery_status"] as String?).flatMap(DeliveryStatus.init(rawValue:))
+            func rank(_ s: DeliveryStatus?) -> Int {
+                switch s {
+                case nil, .queued?, .sending?: 0
+                case .sent?: 1
+                case .delivered?, .failed?: 2
+                }
+            }
+            guard rank(current) < 2, let status, rank(status) >= rank(current) else {
+                return SMSStatusUpdate(messageID: messageID, ticketID: ticketID, deliveryStatus: current, providerStatus: providerStatus, changed: false)
+            }
+            let reason = error.map { String($0.prefix(1000)) }
+            try db.execute(sql: "UPDATE messages SET delivery_status = ?, provider_status = ?, delivery_error = ? WHERE id = ?",
+                           arguments: [status.rawValue, providerStatus, status == .failed ? reason : nil, messageID])
+            try db.execute(sql: "UPDATE outbox SET status = ?, last_error = COALESCE(?, last_error) WHERE message_id = ?",
+                           arguments: [status.rawValue, status == .failed ? reason : nil, messageID])
+            if status != current {
+                var data: [String: JSONValue] = [
+                    "messageID": .int(messageID), "status": .string(status.rawValue), "providerStatus": .string(providerStatus),
+                ]
+                if status == .failed, let reason { data["reason"] = .string(String(reason.prefix(300))) }
+                try log.append(db, .messageDelivery, ticket: ticketID, customer: nil, at: now, data: data)
+            }
+            return SMSStatusUpdate(messageID: messageID, ticketID: ticketID, deliveryStatus: status, providerStatus: providerStatus, changed: true)
+        }
+    }
+}
