@@ -18,6 +18,8 @@ public final class SMTPSink: Sendable {
 
     public let port: Int
     public let directory: String
+    /// The self-signed certificate of a sink started with TLS (also its CA bundle).
+    public var certificatePath: String { "\(directory)/cert.pem" }
     public let pid: pid_t
     private let process: Mutex<Process?>
 
@@ -29,8 +31,9 @@ public final class SMTPSink: Sendable {
     }
 
     /// Starts a sink, runs `body`, and stops the sink by pid whether `body` succeeded or not.
-    public static func with<T>(_ body: (SMTPSink) async throws -> T) async throws -> T {
-        let sink = try await start()
+    public static func with<T>(tls: Bool = false, auth: (user: String, password: String)? = nil,
+                               _ body: (SMTPSink) async throws -> T) async throws -> T {
+        let sink = try await start(tls: tls, auth: auth)
         do {
             let result = try await body(sink)
             sink.stop()
@@ -42,7 +45,9 @@ public final class SMTPSink: Sendable {
     }
 
     /// Installs aiosmtpd with pip if it is missing, then starts the sink on a free port.
-    public static func start() async throws -> SMTPSink {
+    /// With `tls`, a self-signed certificate for 127.0.0.1 (`certificatePath`) and STARTTLS required before
+    /// mail; with `auth`, AUTH PLAIN/LOGIN required with that user and password.
+    public static func start(tls: Bool = false, auth: (user: String, password: String)? = nil) async throws -> SMTPSink {
         if (try? ProcessRunner.run(["python3", "-c", "import aiosmtpd"])) == nil {
             if (try? ProcessRunner.run(["python3", "-m", "pip", "install", "aiosmtpd"])) == nil {
                 try ProcessRunner.run(["python3", "-m", "pip", "install", "--break-system-packages", "aiosmtpd"])
@@ -53,7 +58,17 @@ public final class SMTPSink: Sendable {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("smtp_sink.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, String(port), directory]
+        var arguments = ["python3", script.path, String(port), directory]
+        if tls {
+            try ProcessRunner.run([
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-keyout", "\(directory)/key.pem", "-out", "\(directory)/cert.pem",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
+            arguments += ["--tls", "\(directory)/cert.pem", "\(directory)/key.pem"]
+        }
+        if let auth { arguments += ["--auth", auth.user, auth.password] }
+        process.arguments = arguments
         _ = FileManager.default.createFile(atPath: "\(directory)/sink.log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/sink.log"))
         process.standardOutput = log

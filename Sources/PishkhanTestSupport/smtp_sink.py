@@ -4,15 +4,20 @@ Stores every accepted message as NNNNNN.eml (the DATA bytes exactly as received,
 un-stuffing) plus NNNNNN.json with the envelope. Recipients whose local part starts with "reject" get a
 permanent 550, "tempfail" a temporary 451, so tests can check how the client classifies them.
 
-Usage: python3 smtp_sink.py PORT DIRECTORY
+Usage: python3 smtp_sink.py PORT DIRECTORY [--tls CERT KEY] [--auth USER PASSWORD]
+
+With --tls the sink offers STARTTLS and refuses mail before it; with --auth it requires AUTH (PLAIN or
+LOGIN, only after STARTTLS when --tls is given) with that user and password.
 """
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class StoringHandler:
@@ -47,7 +52,26 @@ class StoringHandler:
 def main():
     port = int(sys.argv[1])
     directory = sys.argv[2]
-    controller = Controller(StoringHandler(directory), hostname="127.0.0.1", port=port)
+    options = {}
+    args = sys.argv[3:]
+    while args:
+        if args[0] == "--tls":
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(args[1], args[2])
+            options.update(tls_context=context, require_starttls=True)
+            args = args[3:]
+        elif args[0] == "--auth":
+            user, password = args[1].encode(), args[2].encode()
+
+            def authenticator(server, session, envelope, mechanism, auth_data):
+                ok = isinstance(auth_data, LoginPassword) and auth_data.login == user and auth_data.password == password
+                return AuthResult(success=ok, handled=False)
+
+            options.update(authenticator=authenticator, auth_required=True, auth_require_tls="tls_context" in options)
+            args = args[3:]
+        else:
+            raise SystemExit("unknown option " + args[0])
+    controller = Controller(StoringHandler(directory), hostname="127.0.0.1", port=port, **options)
     controller.start()
     print("READY", flush=True)
     stop = threading.Event()

@@ -65,6 +65,32 @@ extension ServerBackedTests {
             }
         }
 
+        /// The usual submission setup: STARTTLS on the plain port, then AUTH, with the server's certificate
+        /// checked against its CA. A wrong password is a permanent failure (no retry loop against 535).
+        @Test func startTLSAndAuthenticationAgainstARealServer() async throws {
+            try await SMTPSink.with(tls: true, auth: ("support@pishkhan.test", "s3cret-پسورد")) { sink in
+                var settings = MailServerSettings(host: "127.0.0.1", port: sink.port, security: .startTLS,
+                                                  username: "support@pishkhan.test", password: "s3cret-پسورد")
+                settings.caBundlePath = sink.certificatePath
+                try await SMTPSender(settings: settings).send(TestMessage.make(1), from: "help@pishkhan.test", to: ["alice@example.com"])
+                #expect(try await sink.waitForMessages(1).first?.data == TestMessage.make(1))
+
+                settings.password = "wrong"
+                let refused = await #expect(throws: CurlError.self) {
+                    try await SMTPSender(settings: settings).send(TestMessage.make(2), from: "help@pishkhan.test", to: ["alice@example.com"])
+                }
+                #expect(refused?.isPermanent == true, "\(String(describing: refused))")
+
+                // An unknown certificate is refused before any password is sent.
+                settings.password = "s3cret-پسورد"
+                settings.caBundlePath = nil
+                await #expect(throws: CurlError.self) {
+                    try await SMTPSender(settings: settings).send(TestMessage.make(3), from: "help@pishkhan.test", to: ["alice@example.com"])
+                }
+                #expect(try sink.messages().count == 1)
+            }
+        }
+
         @Test func requiredStartTLSRefusesASinkWithoutTLS() async throws {
             try await SMTPSink.with { sink in
                 var settings = Self.settings(port: sink.port)
