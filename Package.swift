@@ -48,6 +48,10 @@ let package = Package(
         // Snowball stemmers; Debian ships no pkg-config file for it, the module map links it by name.
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // GNU FriBidi: the Unicode bidirectional algorithm, so Persian reads right to left in terminals that do not reorder.
+        .systemLibrary(name: "CFriBidi", pkgConfig: "fribidi", providers: [.apt(["libfribidi-dev"])]),
+        // The terminal UI's logic (queue order, SLA countdowns, bidi display lines, shortcuts), without a terminal.
+        .target(name: "PishkhanTUI", dependencies: ["CFriBidi"], swiftSettings: swiftSettings),
         .target(
             name: "PishkhanChannels",
             dependencies: [
@@ -100,6 +104,7 @@ let package = Package(
         ),
         .executableTarget(name: "PishkhanMIMEFuzz", dependencies: ["PishkhanChannels"], swiftSettings: swiftSettings),
         .testTarget(name: "PishkhanCoreTests", dependencies: ["PishkhanCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PishkhanTUITests", dependencies: ["PishkhanTUI"], swiftSettings: swiftSettings),
         .testTarget(name: "PishkhanKnowledgeTests", dependencies: ["PishkhanKnowledge", "PishkhanCore"], swiftSettings: swiftSettings),
         // Real servers for tests: Dovecot and an SMTP sink on loopback, started and stopped by pid.
         .target(
