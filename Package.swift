@@ -51,7 +51,14 @@ let package = Package(
         // GNU FriBidi: the Unicode bidirectional algorithm, so Persian reads right to left in terminals that do not reorder.
         .systemLibrary(name: "CFriBidi", pkgConfig: "fribidi", providers: [.apt(["libfribidi-dev"])]),
         // The terminal UI's logic (queue order, SLA countdowns, bidi display lines, shortcuts), without a terminal.
-        .target(name: "PishkhanTUI", dependencies: ["CFriBidi"], swiftSettings: swiftSettings),
+        // ncursesw, wide characters on (the shim defines NCURSES_WIDECHAR); linked by name, as its pkg-config
+        // flags are ones SwiftPM refuses.
+        .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
+        .target(
+            name: "PishkhanTUI",
+            dependencies: ["CFriBidi", "CNCurses", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PishkhanChannels",
             dependencies: [
@@ -84,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "pishkhan",
             dependencies: [
-                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanKnowledge",
+                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanKnowledge", "PishkhanTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

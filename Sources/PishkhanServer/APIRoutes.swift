@@ -325,6 +325,8 @@ struct APIRoutes: Sendable {
     @Sendable func listEvents(_ request: Request, context: PishkhanRequestContext) async throws -> EventsPage {
         _ = try context.require(.agent)
         let q = Query(request: request)
+        // `after=now`: no events, only the sequence to follow from (a client that wants changes from now on).
+        if q.string("after") == "now" { return EventsPage(events: [], lastSeq: try await store.latestEventSeq()) }
         let after = try q.int64("after") ?? 0
         let events = try await store.events(after: after, limit: try q.int("limit", default: 100, range: 1...1000))
         return EventsPage(events: events, lastSeq: events.last?.seq ?? after)

@@ -53,6 +53,15 @@ public enum BidiLine {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { visual(String($0), mode: mode) }
     }
 
+    /// Whether the paragraph reads right to left: its first strong letter is Persian, Arabic or Hebrew.
+    public static func isRightToLeftParagraph(_ text: String) -> Bool {
+        for scalar in text.unicodeScalars {
+            if isRightToLeft(scalar), scalar.properties.isAlphabetic { return true }
+            if scalar.properties.isAlphabetic { return false }
+        }
+        return false
+    }
+
     /// Hebrew, Arabic, Syriac, Thaana, N'Ko and the Arabic presentation forms.
     static func isRightToLeft(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

@@ -41,4 +41,49 @@ public enum DisplayWidth {
         let cut = truncate(text, to: columns)
         return cut + String(repeating: " ", count: max(0, columns - of(cut)))
     }
+
+    /// Word-wraps one logical line to `columns` (a word longer than a line is cut), before any reordering:
+    /// wrapping a right-to-left line after reordering would cut its beginning.
+    public static func wrap(_ line: String, to columns: Int) -> [String] {
+        guard columns > 0 else { return [] }
+        guard of(line) > columns else { return [line] }
+        var lines: [String] = []
+        var current = ""
+        var used = 0
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            var word = String(word)
+            var w = of(word)
+            while w > columns {
+                if !current.isEmpty {
+                    lines.append(current)
+                    current = ""
+                    used = 0
+                }
+                var head = String.UnicodeScalarView()
+                var headWidth = 0
+                var rest = Substring.UnicodeScalarView(word.unicodeScalars)
+                while let s = rest.first, headWidth + of(s) <= columns {
+                    head.append(s)
+                    headWidth += of(s)
+                    rest.removeFirst()
+                }
+                lines.append(String(head))
+                word = String(String.UnicodeScalarView(rest))
+                w = of(word)
+            }
+            if current.isEmpty {
+                current = word
+                used = w
+            } else if used + 1 + w <= columns {
+                current += " " + word
+                used += 1 + w
+            } else {
+                lines.append(current)
+                current = word
+                used = w
+            }
+        }
+        lines.append(current)
+        return lines
+    }
 }

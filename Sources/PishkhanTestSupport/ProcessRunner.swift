@@ -35,6 +35,32 @@ public enum ProcessRunner {
         return text
     }
 
+    /// Runs a command that leaves a daemon behind (`tmux new-session -d`), with posix_spawn and waitpid
+    /// instead of Foundation's Process, whose exit watch can stay open in the daemon and never fire. Output
+    /// goes to /dev/null; returns the exit status.
+    @discardableResult
+    public static func spawnAndWait(_ arguments: [String]) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+        guard spawned == 0 else { throw Failure(command: arguments, status: spawned, output: String(cString: strerror(spawned))) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status >> 8) & 0xFF
+    }
+
     /// Starts `process` with no signals blocked. The child inherits the calling thread's signal mask, and
     /// Swift's pool threads block SIGTERM, which would make `doveadm stop` and `kill` on the child hang.
     public static func launch(_ process: Process) throws {

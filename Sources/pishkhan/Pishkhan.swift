@@ -6,6 +6,7 @@ import PishkhanCore
 import PishkhanKnowledge
 import PishkhanServer
 import PishkhanStore
+import PishkhanTUI
 import ServiceLifecycle
 
 @main
@@ -13,7 +14,7 @@ struct Pishkhan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pishkhan",
         abstract: "Pishkhan, a self-hosted omnichannel support helpdesk.",
-        subcommands: [Serve.self, Agents.self, KB.self])
+        subcommands: [Serve.self, Agents.self, KB.self, TUI.self])
 }
 
 /// Where the data lives; shared by every subcommand that opens the store.
@@ -258,5 +259,22 @@ struct KB: AsyncParsableCommand {
                 print("         \(hit.snippet)")
             }
         }
+    }
+}
+
+struct TUI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tui", abstract: "The terminal UI for agents: the queue by SLA urgency, conversations, replies with canned responses.")
+    @Option(help: "The server's address.") var server: String = ProcessInfo.processInfo.environment["PISHKHAN_SERVER"] ?? "http://127.0.0.1:8080"
+    @Option(help: "An agent token (default: $PISHKHAN_TOKEN).") var token: String?
+    @Option(help: "reorder: draw Persian right to left here (most terminals); terminal: the terminal reorders itself.")
+    var bidi: String = "reorder"
+
+    func run() async throws {
+        guard let token = token ?? ProcessInfo.processInfo.environment["PISHKHAN_TOKEN"], !token.isEmpty else {
+            throw ValidationError("give an agent token with --token or PISHKHAN_TOKEN")
+        }
+        guard let mode = BidiMode(rawValue: bidi) else { throw ValidationError("--bidi must be reorder or terminal") }
+        try await TerminalApp(api: APIClient(server: server, token: token), bidi: mode).run()
     }
 }

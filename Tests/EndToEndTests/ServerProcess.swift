@@ -20,12 +20,12 @@ final class ServerProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    init(dataDirectory: URL, channels: URL, port: Int, environment: [String: String] = [:]) throws {
+    init(dataDirectory: URL, channels: URL, port: Int, environment: [String: String] = [:], knowledgeBase: URL? = nil) throws {
         self.port = port
         process.executableURL = Self.binary
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.arguments = ["serve", "--port", String(port), "--data", dataDirectory.path, "--channels", channels.path,
-                             "--knowledge-base", dataDirectory.appendingPathComponent("no-kb").path, "--log-level", "warning",
+                             "--knowledge-base", (knowledgeBase ?? dataDirectory.appendingPathComponent("no-kb")).path, "--log-level", "warning",
                              "--sla", Self.repository.appendingPathComponent("SLA/sla.yaml").path]
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

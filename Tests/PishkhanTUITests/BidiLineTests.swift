@@ -54,3 +54,16 @@ import Testing
         #expect(DisplayWidth.of(DisplayWidth.fit("سفارش", to: 8)) == 8)
     }
 }
+
+@Suite struct WrapTests {
+    @Test func wrapsByWordsInReadingOrder() {
+        #expect(DisplayWidth.wrap("one two three four", to: 9) == ["one two", "three", "four"])
+        #expect(DisplayWidth.wrap("short", to: 10) == ["short"])
+        #expect(DisplayWidth.wrap("abcdefghij", to: 4) == ["abcd", "efgh", "ij"])
+        // A Persian sentence keeps its first words on the first line.
+        let lines = DisplayWidth.wrap("سلام مریم عزیز، سفارش شما امروز ارسال می‌شود", to: 16)
+        #expect(lines.first == "سلام مریم عزیز،")
+        #expect(lines.allSatisfy { DisplayWidth.of($0) <= 16 })
+        #expect(BidiLine.isRightToLeftParagraph("  سلام Ali") && !BidiLine.isRightToLeftParagraph("Hi سلام"))
+    }
+}

@@ -1,0 +1,101 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The TUI's only way to the data: the server's REST API with the agent's bearer token.
+public struct APIClient: Sendable {
+    public let server: String
+    let token: String
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var status: Int
+        public var detail: String
+        public var description: String { status == 0 ? detail : "HTTP \(status): \(detail)" }
+    }
+
+    public init(server: String, token: String) {
+        self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
+        self.token = token
+    }
+
+    public static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            if let date = f.date(from: text) { return date }
+            f.formatOptions = [.withInternetDateTime]
+            if let date = f.date(from: text) { return date }
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a date: \(text)"))
+        }
+        return d
+    }()
+
+    public func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
+        try Self.decoder.decode(T.self, from: try await send(.GET, path, body: nil))
+    }
+
+    public func post<T: Decodable>(_ path: String, json: [String: Any], as type: T.Type) async throws -> T {
+        let body = try JSONSerialization.data(withJSONObject: json)
+        return try Self.decoder.decode(T.self, from: try await send(.POST, path, body: body))
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, body: Data?) async throws -> Data {
+        var request = HTTPClientRequest(url: server + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        } catch {
+            throw Failure(status: 0, detail: "cannot reach \(server): \(error)")
+        }
+        let data = Data((try await response.body.collect(upTo: 16 << 20)).readableBytesView)
+        guard (200..<300).contains(response.status.code) else {
+            let problem = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            throw Failure(status: Int(response.status.code), detail: problem?["detail"] as? String ?? response.status.reasonPhrase)
+        }
+        return data
+    }
+}
+
+/// The API's shapes the TUI reads.
+public struct TicketPage: Decodable, Sendable {
+    public var items: [QueueTicket]
+}
+
+public struct TicketDetail: Decodable, Sendable {
+    public var ticket: QueueTicket
+    public var messages: [ConversationMessage]
+}
+
+public struct ConversationMessage: Decodable, Sendable, Equatable {
+    public var id: Int64
+    public var kind: String
+    public var channel: String
+    public var text: String?
+    public var deliveryStatus: String?
+    public var createdAt: Date
+}
+
+public struct EventPage: Decodable, Sendable {
+    public struct Item: Decodable, Sendable {
+        public var seq: Int64
+    }
+    public var events: [Item]
+    public var lastSeq: Int64
+}
+
+public struct Rendered: Decodable, Sendable {
+    public var text: String
+}
+
+public struct Created: Decodable, Sendable {
+    public var id: Int64
+}
