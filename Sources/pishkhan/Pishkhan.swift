@@ -128,7 +128,8 @@ struct Serve: AsyncParsableCommand {
                 authToken: try Self.secret(sms.authTokenEnv, sms.channel, what: "SMS auth token"))
         }
         let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules, knowledge: knowledge,
-                                   smsCredentials: smsCredentials)
+                                   smsCredentials: smsCredentials,
+                                   chatSecret: ProcessInfo.processInfo.environment["PISHKHAN_CHAT_SECRET"])
         let app = buildApplication(deps, host: config.host, port: config.port, logger: logger)
         let scheduler = SLAScheduler(store: store, logger: logger, metrics: deps.metrics)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: scheduler)]
