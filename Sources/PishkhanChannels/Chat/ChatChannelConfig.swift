@@ -25,12 +25,13 @@ public struct ChatChannelConfig: Sendable, Equatable {
     }
 
     /// Whether a page with this `Origin` header (nil: none sent) may connect. Origins compare
-    /// case-insensitively, without a trailing slash (RFC 6454 §6.2 serializes them that way).
-    public func allows(origin: String?) -> Bool {
+    /// case-insensitively, without a trailing slash (RFC 6454 §6.2 serializes them that way). A header
+    /// naming several origins (RFC 6454 §7.1 allows a list) is allowed only if every one of them is.
+    public func allows(origin header: String?) -> Bool {
         if allowedOrigins.contains("*") { return true }
-        guard let origin else { return false }
-        let o = Self.canonical(origin)
-        return allowedOrigins.contains { Self.canonical($0) == o }
+        let origins = (header ?? "").split(separator: ",").map { Self.canonical(String($0)) }.filter { !$0.isEmpty }
+        guard !origins.isEmpty else { return false }
+        return origins.allSatisfy { o in allowedOrigins.contains { Self.canonical($0) == o } }
     }
 
     static func canonical(_ origin: String) -> String {
