@@ -99,12 +99,14 @@ struct ChatSession {
                 maxMessageLength: config.maxMessageLength, messagesPerMinute: config.messagesPerMinute))
             break
         }
+        // Subscribed before the replay, so a reply committed during it is caught up right after; the replay
+        // ends before any frame of the visitor is answered; then one catch-up after every commit. The
+        // watermark makes each message go out once.
         let signals = socket.store.events.subscribe()
+        try await push(visitor: visitor, after: &lastSeq)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [lastSeq] in
-                // Replay, then one catch-up after every commit: the watermark makes each message go out once.
                 var last = lastSeq
-                try await push(visitor: visitor, after: &last)
                 for await _ in signals { try await push(visitor: visitor, after: &last) }
             }
             var limit = MessageRateLimit(limit: config.messagesPerMinute)
@@ -132,6 +134,12 @@ struct ChatSession {
             switch message {
             case .text(let text): data = Data(text.utf8)
             case .binary(let buffer): data = Data(buffer: buffer)
+            }
+            // The stream only limits what continuation frames add up to; a single frame is checked here.
+            guard data.count <= config.maxFrameBytes else {
+                try? await send(ChatFrame.Error(code: .frameTooLarge, message: "frames are limited to \(config.maxFrameBytes) bytes"))
+                try? await outbound.close(.messageTooLarge, reason: nil)
+                return nil
             }
             if let frame = try? JSONDecoder().decode(ChatFrame.Client.self, from: data) { return frame }
             try await send(ChatFrame.Error(code: .badFrame, message: "frames are JSON objects with a \"type\""))
@@ -179,11 +187,13 @@ struct ChatSession {
     private func push(visitor: String, after last: inout Int64) async throws {
         while true {
             let batch = try await socket.store.chatMessages(channel: channel.id, visitor: visitor, after: last, limit: 200)
+            // Stored for replay and about to be written: sent. Marked first, so a visitor who has the
+            // frame never finds its outbox row still queued.
+            try await socket.store.markChatSent(messageIDs: batch.filter { $0.deliveryStatus == .queued || $0.deliveryStatus == .sending }.map(\.id))
             for message in batch {
                 try await send(ChatFrame.Message(message))
                 last = message.id
             }
-            try await socket.store.markChatSent(messageIDs: batch.filter { $0.deliveryStatus == .queued || $0.deliveryStatus == .sending }.map(\.id))
             if batch.count < 200 { return }
         }
     }
