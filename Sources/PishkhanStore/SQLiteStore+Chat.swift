@@ -54,3 +54,20 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    /// Every reply still queued on these chat channels is kept in the messages table for the visitor's
+    /// replay, so it is `sent`; returns how many were marked.
+    public func markStoredChatRepliesSent(channels: Set<String>, limit: Int) async throws -> Int {
+        guard !channels.isEmpty else { return 0 }
+        let sorted = channels.sorted()
+        let ids = try await read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT message_id FROM outbox WHERE status IN ('queued', 'sending') AND channel_kind = 'chat'
+                    AND channel IN (\(sorted.map { _ in "?" }.joined(separator: ","))) ORDER BY id LIMIT ?
+                """, arguments: StatementArguments(sorted) + [limit])
+        }
+        try await markChatSent(messageIDs: ids)
+        return ids.count
+    }
+}

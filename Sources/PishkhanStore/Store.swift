@@ -129,4 +129,6 @@ public protocol Store: Sendable {
     func chatMessages(channel: String, visitor: String, after: Int64, limit: Int) async throws -> [Message]
     /// Marks these chat messages sent (pushed to the visitor or kept for their replay); idempotent.
     func markChatSent(messageIDs: [Int64]) async throws
+    /// Marks every reply still queued on these chat channels sent (kept for replay); returns how many.
+    func markStoredChatRepliesSent(channels: Set<String>, limit: Int) async throws -> Int
 }

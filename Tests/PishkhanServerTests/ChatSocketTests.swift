@@ -216,6 +216,36 @@ import Testing
         }
     }
 
+    @Test func repliesWhileNobodyIsConnectedAreMarkedSentAndStillReplayed() async throws {
+        let h = try await Harness.make()
+        try await h.live { port in
+            let first = Shared<(token: String, ticket: Int64)?>(nil)
+            try await Self.visit(port) { v in
+                let welcome = try await v.hello()
+                let ack = try await v.message("c1", "Hello?")
+                first.withLock { $0 = (welcome["visitorToken"] as! String, (ack["ticketID"] as! NSNumber).int64Value) }
+            }
+            let (token, ticketID) = try #require(first.withLock { $0 })
+            let reply = try await h.reply(ticketID, "Hi, how can I help?")
+            // An email reply on another channel is not the chat recorder's to mark.
+            let other = try await h.app.store.ingest(
+                InboundMessage(channel: "support-email", channelKind: .email, externalID: "e1", sender: .init(address: "ali@example.com"), text: "x"),
+                channel: TestApp.channels["support-email"]!, rules: .standard)
+            _ = try await h.reply(other.ticketID, "email answer")
+            #expect(try await h.app.store.outbox(status: .queued, limit: 10).count == 2)
+            let recorder = ChatReplyRecorder(store: h.app.store, channels: ["chat"], logger: Logger(label: "test"))
+            #expect(try await recorder.markStored() == 1)
+            #expect(try await recorder.markStored() == 0)
+            #expect(try await h.app.store.outbox(status: .queued, limit: 10).map(\.channel) == ["support-email"])
+            #expect(try await h.app.store.messages(ticketID: ticketID).first { $0.id == reply.id }?.deliveryStatus == .sent)
+            try await Self.visit(port) { v in
+                _ = try await v.hello(token: token, lastSeq: 0)
+                let replayed = try await v.sync()
+                #expect(replayed.compactMap { ($0["seq"] as? NSNumber)?.int64Value } == [reply.id])
+            }
+        }
+    }
+
     @Test func forgedOrTamperedTokenIsRefusedAndClosed() async throws {
         let h = try await Harness.make()
         try await h.live { port in
