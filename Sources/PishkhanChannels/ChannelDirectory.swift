@@ -11,11 +11,15 @@ public struct ChannelDirectory: Sendable {
     public private(set) var email: [String: EmailChannelConfig]
     /// The provider settings of SMS channels that have them, by channel id.
     public private(set) var sms: [String: SMSChannelConfig]
+    /// The web-chat settings of chat channels that have them, by channel id.
+    public private(set) var chat: [String: ChatChannelConfig]
 
-    public init(_ channels: [ChannelSettings], email: [EmailChannelConfig] = [], sms: [SMSChannelConfig] = []) {
+    public init(_ channels: [ChannelSettings], email: [EmailChannelConfig] = [], sms: [SMSChannelConfig] = [],
+                chat: [ChatChannelConfig] = []) {
         self.channels = Dictionary(channels.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         self.email = Dictionary(email.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
         self.sms = Dictionary(sms.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
+        self.chat = Dictionary(chat.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     public subscript(id: String) -> ChannelSettings? { channels[id] }
@@ -32,6 +36,7 @@ public struct ChannelDirectory: Sendable {
         var result: [ChannelSettings] = []
         var email: [EmailChannelConfig] = []
         var sms: [SMSChannelConfig] = []
+        var chat: [ChatChannelConfig] = []
         for file in files {
             let url = directory.appendingPathComponent(file)
             let id = (file as NSString).deletingPathExtension
@@ -40,8 +45,9 @@ public struct ChannelDirectory: Sendable {
             result.append(settings)
             if settings.kind == .email, let mail = try EmailChannelConfig.parse(text, id: id, file: file) { email.append(mail) }
             if settings.kind == .sms, let provider = try SMSChannelConfig.parse(text, id: id, file: file) { sms.append(provider) }
+            if settings.kind == .chat, let widget = try ChatChannelConfig.parse(text, id: id, file: file) { chat.append(widget) }
         }
-        return ChannelDirectory(result, email: email, sms: sms)
+        return ChannelDirectory(result, email: email, sms: sms, chat: chat)
     }
 
     struct File: Decodable {

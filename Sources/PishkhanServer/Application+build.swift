@@ -15,9 +15,13 @@ public struct AppDependencies: Sendable {
     public var knowledge: KnowledgeBase
     /// SMS channels' provider accounts (read from the environment at start), for webhook signatures.
     public var smsCredentials: [String: SMSCredentials]
+    /// Signs web-chat visitor tokens (`PISHKHAN_CHAT_SECRET`); nil keeps a generated one in the database.
+    public var chatSecret: String?
 
     public init(store: any Store, channels: ChannelDirectory, rules: PriorityRules = .standard, metrics: ServerMetrics = ServerMetrics(),
-                knowledge: KnowledgeBase? = nil, smsCredentials: [String: SMSCredentials] = [:]) {
+                knowledge: KnowledgeBase? = nil, smsCredentials: [String: SMSCredentials] = [:],
+                chatSecret: String? = nil) {
+        self.chatSecret = chatSecret
         self.store = store
         self.channels = channels
         self.smsCredentials = smsCredentials
@@ -67,6 +71,7 @@ public func buildWebSocketRouter(_ deps: AppDependencies) -> Router<PishkhanRequ
     let router = Router(context: PishkhanRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     EventStream(store: deps.store).register(on: router)
+    ChatSocket(store: deps.store, channels: deps.channels, rules: deps.rules, keys: VisitorKeys(secret: deps.chatSecret)).register(on: router)
     return router
 }
 

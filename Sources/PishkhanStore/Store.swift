@@ -121,4 +121,14 @@ public protocol Store: Sendable {
     func markSMSFailed(_ job: OutboundSMS, reason: String, retryAt: Date?) async throws
     /// A delivery report for the message with this provider id; nil when none has it.
     func recordSMSStatus(channel: String, providerID: String, providerStatus: String, status: DeliveryStatus?, error: String?) async throws -> SMSStatusUpdate?
+
+    // MARK: Web chat
+    /// The stored value of `key` in the settings table, storing `value` first when there is none.
+    func setting(_ key: String, insertingIfAbsent value: String) async throws -> String
+    /// Agent replies and bot answers with id above `after` on this chat visitor's tickets of `channel`, oldest first.
+    func chatMessages(channel: String, visitor: String, after: Int64, limit: Int) async throws -> [Message]
+    /// Marks these chat messages sent (pushed to the visitor or kept for their replay); idempotent.
+    func markChatSent(messageIDs: [Int64]) async throws
+    /// Marks every reply still queued on these chat channels sent (kept for replay); returns how many.
+    func markStoredChatRepliesSent(channels: Set<String>, limit: Int) async throws -> Int
 }

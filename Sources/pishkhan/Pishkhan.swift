@@ -129,7 +129,8 @@ struct Serve: AsyncParsableCommand {
                 authToken: try Self.secret(sms.authTokenEnv, sms.channel, what: "SMS auth token"))
         }
         let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules, knowledge: knowledge,
-                                   smsCredentials: smsCredentials)
+                                   smsCredentials: smsCredentials,
+                                   chatSecret: ProcessInfo.processInfo.environment["PISHKHAN_CHAT_SECRET"])
         let app = buildApplication(deps, host: config.host, port: config.port, logger: logger)
         let scheduler = SLAScheduler(store: store, logger: logger, metrics: deps.metrics)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: scheduler)]
@@ -153,6 +154,8 @@ struct Serve: AsyncParsableCommand {
         }
         let smsOutbox = SMSOutboxWorker(channels: Array(channelDirectory.sms.values), credentials: smsCredentials, store: store, logger: logger)
         if !smsOutbox.isEmpty { services.append(.init(service: smsOutbox)) }
+        let chatReplies = ChatReplyRecorder(store: store, channels: Set(channelDirectory.chat.keys), logger: logger)
+        if !chatReplies.isEmpty { services.append(.init(service: chatReplies)) }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

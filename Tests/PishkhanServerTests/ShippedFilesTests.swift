@@ -48,6 +48,26 @@ import Yams
         #expect(channels["sms"]?.bot?.name == "Bazaarche assistant")
         #expect(channels["webchat"]?.bot != nil)
         #expect(channels["support-email"]?.bot == nil)
+        // The web chat takes visitors from the shop's pages only.
+        let chat = try #require(channels.chat["webchat"])
+        #expect(chat.allowedOrigins == ["https://bazaarche.example", "https://www.bazaarche.example"])
+        #expect(chat.allows(origin: "https://bazaarche.example") && !chat.allows(origin: "https://evil.example") && !chat.allows(origin: nil))
+    }
+
+    @Test func chatSectionIsValidated() throws {
+        func parse(_ section: String) throws -> ChatChannelConfig? {
+            try ChatChannelConfig.parse("kind: chat\n" + section, id: "c", file: "c.yaml")
+        }
+        #expect(try parse("") == nil)
+        let defaults = try #require(try parse("chat:\n  allowedOrigins: ['https://Shop.example/']\n"))
+        #expect(defaults.allowedOrigins == ["https://shop.example"])
+        #expect(defaults.maxFrameBytes == 16384 && defaults.messagesPerMinute == 30 && defaults.maxMessageLength == 4000)
+        #expect(try parse("chat:\n  allowedOrigins: ['*']\n")?.allows(origin: nil) == true)
+        for bad in ["chat:\n  maxFrameBytes: 1000\n", "chat:\n  allowedOrigins: []\n",
+                    "chat:\n  allowedOrigins: ['shop.example']\n", "chat:\n  allowedOrigins: ['https://shop.example/chat']\n",
+                    "chat:\n  allowedOrigins: ['*']\n  maxFrameBytes: 10\n", "chat:\n  allowedOrigins: ['*']\n  messagesPerMinute: 0\n"] {
+            #expect(throws: ChannelConfigError.self, "\(bad)") { try parse(bad) }
+        }
     }
 
     @Test func shippedKnowledgeBaseLoads() throws {

@@ -1,0 +1,405 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSClient
+import Logging
+import PishkhanChannels
+import PishkhanCore
+import PishkhanServer
+import PishkhanStore
+import Synchronization
+import Testing
+
+/// `/ws/chat/{channel}` over real sockets: a visitor's hello, ack after commit, live and replayed agent
+/// replies, and the limits and isolation the channel file and the visitor token enforce.
+@Suite struct ChatSocketTests {
+    static let origin = "https://shop.example"
+
+    struct Harness {
+        let app: TestApp
+        let deps: AppDependencies
+
+        static func make(messagesPerMinute: Int = 30) async throws -> Harness {
+            let app = try await TestApp.make()
+            let channels = ChannelDirectory(TestApp.channels.sorted, chat: [
+                // The test client always sends `Origin: ws://127.0.0.1` besides the page's own.
+                ChatChannelConfig(channel: "chat", allowedOrigins: [ChatSocketTests.origin, "ws://127.0.0.1"], maxFrameBytes: 2048,
+                                  messagesPerMinute: messagesPerMinute, maxMessageLength: 500),
+            ])
+            return Harness(app: app, deps: AppDependencies(store: app.store, channels: channels))
+        }
+
+        func live(_ test: @escaping @Sendable (Int) async throws -> Void) async throws {
+            let server = buildApplication(deps, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+            try await server.test(.live) { client in try await test(try #require(client.port)) }
+        }
+
+        func reply(_ ticketID: Int64, _ text: String) async throws -> Message {
+            try await app.store.reply(ticketID: ticketID, ReplyInput(text: text), actor: app.agents[.agent]!.id)
+        }
+    }
+
+    /// One visitor connection driven by a test: frames in and out as JSON objects.
+    struct Visitor {
+        let outbound: WebSocketOutboundWriter
+        var frames: AsyncStream<String>.AsyncIterator
+
+        mutating func send(_ json: String) async throws { try await outbound.write(.text(json)) }
+
+        /// The next frame from the server; nil when the connection ended.
+        mutating func next() async throws -> [String: Any]? {
+            guard let text = await frames.next() else { return nil }
+            return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+        }
+
+        mutating func expect(_ type: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String: Any] {
+            let frame = try #require(try await next(), "connection ended; wanted \(type)", sourceLocation: sourceLocation)
+            #expect(frame["type"] as? String == type, "\(frame)", sourceLocation: sourceLocation)
+            return frame
+        }
+
+        /// Says hello and returns the welcome frame.
+        mutating func hello(token: String? = nil, lastSeq: Int64? = nil, name: String = "Sara") async throws -> [String: Any] {
+            var fields = ["\"type\":\"hello\"", "\"name\":\"\(name)\""]
+            if let token { fields.append("\"visitorToken\":\"\(token)\"") }
+            if let lastSeq { fields.append("\"lastSeq\":\(lastSeq)") }
+            try await send("{\(fields.joined(separator: ","))}")
+            return try await expect("welcome")
+        }
+
+        /// Sends a message and returns the server's answer to it (ack or error).
+        mutating func message(_ id: String, _ text: String) async throws -> [String: Any] {
+            try await send(#"{"type":"message","id":"\#(id)","text":"\#(text)"}"#)
+            return try #require(try await next())
+        }
+
+        /// A round trip that proves every frame the server had queued before it has arrived.
+        mutating func sync(_ id: String = "probe") async throws -> [[String: Any]] {
+            try await send(#"{"type":"read","id":"\#(id)","seq":0}"#)
+            var before: [[String: Any]] = []
+            while let frame = try await next() {
+                if frame["type"] as? String == "ack", frame["id"] as? String == id { return before }
+                before.append(frame)
+            }
+            Issue.record("connection ended before the ack of \(id)")
+            return before
+        }
+    }
+
+    /// Connects as a visitor from `origin` and runs `script`; fails after 20 s rather than hang.
+    static func visit(_ port: Int, origin: String? = ChatSocketTests.origin, channel: String = "chat",
+                      _ script: @escaping @Sendable (inout Visitor) async throws -> Void) async throws {
+        var headers = HTTPFields()
+        if let origin { headers[.origin] = origin }
+        try await WebSocketClient.connect(
+            url: "ws://127.0.0.1:\(port)/ws/chat/\(channel)", configuration: .init(maxFrameSize: 1 << 16, additionalHeaders: headers),
+            logger: Logger(label: "visitor")
+        ) { inbound, outbound, _ in
+            let (stream, continuation) = AsyncStream<String>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    defer { continuation.finish() }
+                    for try await message in inbound.messages(maxSize: 1 << 16) {
+                        if case .text(let text) = message { continuation.yield(text) }
+                    }
+                }
+                group.addTask {
+                    var visitor = Visitor(outbound: outbound, frames: stream.makeAsyncIterator())
+                    try await script(&visitor)
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(20))
+                    throw CancellationError()
+                }
+                try await group.next()
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    @Test func messageIsAckedAfterCommitAndResendIsADuplicate() async throws {
+        let h = try await Harness.make()
+        try await h.live { port in
+            try await Self.visit(port) { v in
+                let welcome = try await v.hello()
+                let token = try #require(welcome["visitorToken"] as? String)
+                #expect(token.hasPrefix("v1."))
+                let ack = try await v.message("c1", "سلام، سفارشم کجاست؟")
+                #expect(ack["type"] as? String == "ack" && ack["id"] as? String == "c1", "\(ack)")
+                let messageID = try #require((ack["messageID"] as? NSNumber)?.int64Value)
+                let ticketID = try #require((ack["ticketID"] as? NSNumber)?.int64Value)
+                // Acked means stored: the ticket and the message are there.
+                let ticket = try await h.app.store.ticket(id: ticketID)
+                #expect(ticket.channel == "chat" && ticket.channelKind == .chat)
+                let messages = try await h.app.store.messages(ticketID: ticketID)
+                #expect(messages.map(\.id) == [messageID])
+                #expect(messages.first?.text == "سلام، سفارشم کجاست؟")
+                // The same client id again (a resend after a lost ack) is the same message.
+                let again = try await v.message("c1", "سلام، سفارشم کجاست؟")
+                #expect(again["type"] as? String == "ack" && (again["messageID"] as? NSNumber)?.int64Value == messageID, "\(again)")
+                #expect(again["duplicate"] as? Bool == true)
+                #expect(try await h.app.store.messages(ticketID: ticketID).count == 1)
+                // The customer is known by the visitor id in the token.
+                let visitorID = try #require((welcome["conversation"] as? [String: Any])?["visitorID"] as? String)
+                #expect(token.contains(visitorID))
+                let profile = try await h.app.store.customerSummary(id: ticket.customerID)
+                #expect(profile.identities.contains { $0.kind == .chat && $0.value == visitorID })
+            }
+        }
+    }
+
+    @Test func agentReplyThroughTheAPIIsPushedLiveAndMarkedSent() async throws {
+        let h = try await Harness.make()
+        let agentToken = h.app.tokens[.agent]!
+        let server = buildApplication(h.deps, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+        try await server.test(.live) { client in
+            let port = try #require(client.port)
+            try await Self.visit(port) { v in
+                _ = try await v.hello()
+                let ack = try await v.message("c1", "Where is my order?")
+                let ticketID = try #require((ack["ticketID"] as? NSNumber)?.int64Value)
+                let response = try await client.execute(
+                    uri: "/api/v1/tickets/\(ticketID)/replies", method: .post,
+                    headers: [.authorization: "Bearer \(agentToken)", .contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"text":"It ships today."}"#))
+                #expect(response.status == .created || response.status == .ok)
+                let pushed = try await v.expect("message")
+                #expect(pushed["text"] as? String == "It ships today.")
+                #expect(pushed["from"] as? String == "agent")
+                #expect((pushed["ticketID"] as? NSNumber)?.int64Value == ticketID)
+                let seq = try #require((pushed["seq"] as? NSNumber)?.int64Value)
+                // Delivered to an open connection: the outbox row does not stay queued.
+                _ = try await v.sync()
+                let message = try await h.app.store.messages(ticketID: ticketID).first { $0.id == seq }
+                #expect(message?.deliveryStatus == .sent)
+                #expect(try await h.app.store.outbox(status: .queued, limit: 10).isEmpty)
+            }
+        }
+    }
+
+    @Test func reconnectWithTokenReplaysEveryMissedReplyOnce() async throws {
+        let h = try await Harness.make()
+        try await h.live { port in
+            let first = Shared<(token: String, ticket: Int64, seq: Int64)?>(nil)
+            try await Self.visit(port) { v in
+                let welcome = try await v.hello()
+                let ack = try await v.message("c1", "My parcel is damaged")
+                let ticketID = try #require((ack["ticketID"] as? NSNumber)?.int64Value)
+                _ = try await h.reply(ticketID, "Sorry! Which item?")
+                let pushed = try await v.expect("message")
+                first.withLock { $0 = (welcome["visitorToken"] as! String, ticketID, (pushed["seq"] as! NSNumber).int64Value) }
+            }
+            let (token, ticketID, seen) = try #require(first.withLock { $0 })
+            // Disconnected: two replies are written meanwhile.
+            let r1 = try await h.reply(ticketID, "Could you send a photo?")
+            let r2 = try await h.reply(ticketID, "We will send a new one.")
+            try await Self.visit(port) { v in
+                let welcome = try await v.hello(token: token, lastSeq: seen)
+                #expect(welcome["visitorToken"] as? String == token)
+                let replayed = try await v.sync()
+                #expect(replayed.compactMap { ($0["seq"] as? NSNumber)?.int64Value } == [r1.id, r2.id])
+                #expect(replayed.compactMap { $0["text"] as? String } == ["Could you send a photo?", "We will send a new one."])
+                // Live again after the replay; nothing goes out twice.
+                let r3 = try await h.reply(ticketID, "Shipped.")
+                let live = try await v.expect("message")
+                #expect((live["seq"] as? NSNumber)?.int64Value == r3.id)
+                #expect(try await v.sync().isEmpty)
+                // The visitor's next message joins the same conversation.
+                let ack = try await v.message("c2", "Thanks")
+                #expect((ack["ticketID"] as? NSNumber)?.int64Value == ticketID)
+            }
+            // Stored for replay and replayed: none of them waits in the outbox.
+            #expect(try await h.app.store.outbox(status: .queued, limit: 10).isEmpty)
+        }
+    }
+
+    @Test func repliesWhileNobodyIsConnectedAreMarkedSentAndStillReplayed() async throws {
+        let h = try await Harness.make()
+        try await h.live { port in
+            let first = Shared<(token: String, ticket: Int64)?>(nil)
+            try await Self.visit(port) { v in
+                let welcome = try await v.hello()
+                let ack = try await v.message("c1", "Hello?")
+                first.withLock { $0 = (welcome["visitorToken"] as! String, (ack["ticketID"] as! NSNumber).int64Value) }
+            }
+            let (token, ticketID) = try #require(first.withLock { $0 })
+            let reply = try await h.reply(ticketID, "Hi, how can I help?")
+            // An email reply on another channel is not the chat recorder's to mark.
+            let other = try await h.app.store.ingest(
+                InboundMessage(channel: "support-email", channelKind: .email, externalID: "e1", sender: .init(address: "ali@example.com"), text: "x"),
+                channel: TestApp.channels["support-email"]!, rules: .standard)
+            _ = try await h.reply(other.ticketID, "email answer")
+            #expect(try await h.app.store.outbox(status: .queued, limit: 10).count == 2)
+            let recorder = ChatReplyRecorder(store: h.app.store, channels: ["chat"], logger: Logger(label: "test"))
+            #expect(try await recorder.markStored() == 1)
+            #expect(try await recorder.markStored() == 0)
+            #expect(try await h.app.store.outbox(status: .queued, limit: 10).map(\.channel) == ["support-email"])
+            #expect(try await h.app.store.messages(ticketID: ticketID).first { $0.id == reply.id }?.deliveryStatus == .sent)
+            try await Self.visit(port) { v in
+                _ = try await v.hello(token: token, lastSeq: 0)
+                let replayed = try await v.sync()
+                #expect(replayed.compactMap { ($0["seq"] as? NSNumber)?.int64Value } == [reply.id])
+            }
+        }
+    }
+
+    @Test func forgedOrTamperedTokenIsRefusedAndClosed() async throws {
+        let h = try await Harness.make()
+        try await h.live { port in
+            let token = Shared("")
+            try await Self.visit(port) { v in
+                let welcome = try await v.hello()
+                token.withLock { $0 = welcome["visitorToken"] as? String ?? "" }
+            }
+            let genuine = token.withLock { $0 }
+            let parts = genuine.split(separator: ".").map(String.init)
+            try #require(parts.count == 3)
+            let forged = [
+                "v1.v-someoneelse.\(parts[2])",                      // another visitor's id with this signature
+                "v1.\(parts[1]).\(String(parts[2].reversed()))",    // tampered signature
+                "v1.\(parts[1]).",                                   // no signature
+                "garbage",
+            ]
+            for bad in forged {
+                try await Self.visit(port) { v in
+                    try await v.send(#"{"type":"hello","visitorToken":"\#(bad)"}"#)
+                    let error = try await v.expect("error")
+                    #expect(error["code"] as? String == "bad-token")
+                    #expect(try await v.next() == nil, "the server closes the connection after a bad token")
+                }
+            }
+        }
+    }
+
+    @Test func aVisitorNeverSeesAnotherVisitorsReplies() async throws {
+        let h = try await Harness.make()
+        try await h.live { port in
+            let tickets = Shared<[String: Int64]>([:])
+            // A writes first; B connects and writes; then A's agent reply, then B's.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await Self.visit(port) { v in
+                        _ = try await v.hello(name: "A")
+                        let ack = try await v.message("same-id", "A's question")
+                        tickets.withLock { $0["A"] = (ack["ticketID"] as! NSNumber).int64Value }
+                        let got = try await v.expect("message")
+                        #expect(got["text"] as? String == "for A")
+                        #expect(try await v.sync().isEmpty)
+                    }
+                }
+                group.addTask {
+                    try await Self.visit(port) { v in
+                        _ = try await v.hello(name: "B")
+                        // The same client message id from another visitor is a different message.
+                        let ack = try await v.message("same-id", "B's question")
+                        tickets.withLock { $0["B"] = (ack["ticketID"] as! NSNumber).int64Value }
+                        // A's reply is written before B's; B's first pushed frame must be its own.
+                        let got = try await v.expect("message")
+                        #expect(got["text"] as? String == "for B")
+                        #expect(try await v.sync().isEmpty)
+                    }
+                }
+                group.addTask {
+                    while tickets.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(20)) }
+                    let (a, b) = tickets.withLock { ($0["A"]!, $0["B"]!) }
+                    #expect(a != b)
+                    _ = try await h.reply(a, "for A")
+                    try await Task.sleep(for: .milliseconds(200))
+                    _ = try await h.reply(b, "for B")
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func upgradeFromAnOriginNotAllowedIsRefused() async throws {
+        let h = try await Harness.make()
+        let server = buildApplication(h.deps, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+        try await server.test(.live) { client in
+            let port = try #require(client.port)
+            // A plain upgrade request, so that the Origin header is exactly what a browser would send (or none).
+            // The WebSocket library answers every refused upgrade with 400.
+            func upgrade(origin: String?, channel: String = "chat") async throws -> Int {
+                var arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "--http1.1",
+                                 "-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
+                                 "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
+                if let origin { arguments += ["-H", "Origin: \(origin)"] }
+                let curl = Process()
+                curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                curl.arguments = arguments + ["http://127.0.0.1:\(port)/ws/chat/\(channel)"]
+                let out = Pipe()
+                curl.standardOutput = out
+                try curl.run()
+                curl.waitUntilExit()
+                return Int(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(3)) ?? 0
+            }
+            for origin in ["https://evil.example", "http://shop.example", "https://shop.example.evil.example", nil] as [String?] {
+                let status = try await upgrade(origin: origin)
+                #expect(status == 400, "origin \(origin ?? "none"): \(status)")
+            }
+            // A channel without a chat section, and no channel at all.
+            #expect(try await upgrade(origin: Self.origin, channel: "sms") == 400)
+            #expect(try await upgrade(origin: Self.origin, channel: "nope") == 400)
+            // The same plain request from the shop page is upgraded: the refusals above are about the origin.
+            #expect(try await upgrade(origin: Self.origin) == 101)
+            // Through a real client: another page's origin is refused, the shop's (any case) connects.
+            await #expect(throws: (any Error).self) {
+                try await Self.visit(port, origin: "https://evil.example") { v in _ = try await v.hello() }
+            }
+            try await Self.visit(port, origin: "https://SHOP.example") { v in _ = try await v.hello() }
+        }
+    }
+
+    @Test func messagesOverTheRateAreRefusedAndNotStored() async throws {
+        let h = try await Harness.make(messagesPerMinute: 3)
+        try await h.live { port in
+            try await Self.visit(port) { v in
+                _ = try await v.hello()
+                var acked: [Int64] = []
+                var limited: [String] = []
+                for i in 1...5 {
+                    let answer = try await v.message("m\(i)", "message \(i)")
+                    if answer["type"] as? String == "ack" { acked.append((answer["ticketID"] as! NSNumber).int64Value) }
+                    if answer["type"] as? String == "error" {
+                        #expect(answer["code"] as? String == "rate-limited")
+                        limited.append(answer["id"] as? String ?? "")
+                    }
+                }
+                #expect(acked.count == 3)
+                #expect(limited == ["m4", "m5"])
+                let texts = try await h.app.store.messages(ticketID: try #require(acked.first)).compactMap(\.text)
+                #expect(texts == ["message 1", "message 2", "message 3"])
+            }
+        }
+    }
+
+    @Test func malformedTooLongAndOversizedFramesAreAnswered() async throws {
+        let h = try await Harness.make()
+        try await h.live { port in
+            try await Self.visit(port) { v in
+                try await v.send(#"{"type":"message","id":"x","text":"before hello"}"#)
+                #expect(try await v.expect("error")["code"] as? String == "hello-required")
+                _ = try await v.hello()
+                try await v.send("not json")
+                #expect(try await v.expect("error")["code"] as? String == "bad-frame")
+                let long = try await v.message("long", String(repeating: "a", count: 501))
+                #expect(long["code"] as? String == "too-long")
+                // Over maxFrameBytes (2048): answered, then the connection ends.
+                try await v.send(#"{"type":"message","id":"big","text":"\#(String(repeating: "b", count: 3000))"}"#)
+                #expect(try await v.expect("error")["code"] as? String == "frame-too-large")
+                #expect(try await v.next() == nil)
+            }
+        }
+        #expect(try await h.app.store.tickets(TicketQuery()).items.isEmpty)
+    }
+}
+
+/// A value shared between the tasks of a test.
+final class Shared<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R { try value.withLock { try body(&$0) } }
+}
