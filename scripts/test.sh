@@ -4,7 +4,7 @@
 # is missing. The mail tests start Dovecot and the SMTP sink themselves, on loopback, and stop them by pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh pkg-config libsqlite3-dev libcurl4-openssl-dev libstemmer-dev libfribidi-dev libncurses-dev dovecot-imapd openssl python3-pip
+scripts/deps.sh pkg-config libsqlite3-dev libcurl4-openssl-dev libstemmer-dev libfribidi-dev libncurses-dev dovecot-imapd openssl python3-pip tmux curl
 if ! python3 -c "import aiosmtpd" 2>/dev/null; then
   python3 -m pip install --quiet aiosmtpd 2>/dev/null || python3 -m pip install --quiet --break-system-packages aiosmtpd
 fi

@@ -55,6 +55,8 @@ public final class TerminalApp {
 
     public func run() async throws {
         setlocale(LC_ALL, "")
+        // Wide characters need a UTF-8 locale; a bare environment (LANG unset) gets C.UTF-8.
+        if String(cString: nl_langinfo(nl_item(CODESET))) != "UTF-8" { setlocale(LC_CTYPE, "C.UTF-8") }
         initscr()
         defer { endwin() }
         cbreak()

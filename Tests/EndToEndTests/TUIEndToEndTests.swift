@@ -18,7 +18,8 @@ import Testing
                 }
             }
             socket = FileManager.default.temporaryDirectory.appendingPathComponent("pishkhan-tmux-\(UUID().uuidString.prefix(8))").path
-            let status = try ProcessRunner.spawnAndWait(["tmux", "-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", session,
+            // -u: UTF-8 whatever the test machine's locale says.
+            let status = try ProcessRunner.spawnAndWait(["tmux", "-u", "-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", session,
                                                          "-x", String(width), "-y", String(height), command])
             guard status == 0 else { throw ServerError("tmux new-session failed with \(status)") }
         }
@@ -79,7 +80,7 @@ import Testing
             """)
         #expect(status == .created)
 
-        let tmux = try Tmux(command: "env PISHKHAN_TOKEN=\(token) \(ServerProcess.binary.path) tui --server http://127.0.0.1:\(server.port)")
+        let tmux = try Tmux(command: "env LANG=C.UTF-8 PISHKHAN_TOKEN=\(token) \(ServerProcess.binary.path) tui --server http://127.0.0.1:\(server.port)")
         defer { tmux.kill() }
 
         // The queue, with the Persian subject drawn right to left: read from the right it is the subject.
