@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// for a lease, so a worker that dies mid-send leaves the reply to be sent again, with the same
 /// Message-ID; temporary failures retry with backoff, a permanent refusal fails the message with the
 /// server's reason.
-public final class EmailOutboxWorker: Service, Sendable {
+public final class EmailOutboxWorker: Service, OutboxPolling, Sendable {
     struct Sender: Sendable {
         var smtp: SMTPSender
         var from: EmailAddress
@@ -77,19 +77,6 @@ public final class EmailOutboxWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown { await self.loop() }
-    }
-
-    private func loop() async {
-        while !Task.isCancelled {
-            do {
-                while try await deliverDue() > 0 {}
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.error("outbox poll failed", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: interval)
-        }
+        await cancelWhenGracefulShutdown { await self.pollUntilCancelled(every: self.interval, logger: self.logger, what: "outbox") }
     }
 }

@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// API: `From`, `To`, `Body` and `StatusCallback` form-posted with basic auth. The provider's id and
 /// status are stored on the message, so delivery reports find it. Work is claimed for a lease; a 5xx, a
 /// 429 or a network error retries with backoff, any other 4xx fails the message with the provider's reason.
-public final class SMSOutboxWorker: Service, Sendable {
+public final class SMSOutboxWorker: Service, OutboxPolling, Sendable {
     struct Account: Sendable {
         var config: SMSChannelConfig
         var credentials: SMSCredentials
@@ -124,19 +124,6 @@ public final class SMSOutboxWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown { await self.loop() }
-    }
-
-    private func loop() async {
-        while !Task.isCancelled {
-            do {
-                while try await deliverDue() > 0 {}
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.error("SMS outbox poll failed", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: interval)
-        }
+        await cancelWhenGracefulShutdown { await self.pollUntilCancelled(every: self.interval, logger: self.logger, what: "SMS outbox") }
     }
 }
