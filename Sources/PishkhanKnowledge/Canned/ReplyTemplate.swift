@@ -119,19 +119,23 @@ public enum ReplyHTML {
         return out + escape(rest)
     }
 
-    public static func escape(_ text: Substring) -> String {
+    public static func escape(_ text: some StringProtocol) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
-        for ch in text {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(ch)
-            }
-        }
+        for scalar in text.unicodeScalars { appendEscaped(scalar, to: &out) }
         return out
+    }
+
+    /// One character of text in HTML: `& < > " '` as entities, everything else as is. Snippets use it too.
+    @inline(__always)
+    static func appendEscaped(_ scalar: Unicode.Scalar, to out: inout String) {
+        switch scalar {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.unicodeScalars.append(scalar)
+        }
     }
 }

@@ -92,14 +92,7 @@ enum SnippetBuilder {
         func emit(_ scalar: Unicode.Scalar) {
             plain.append(scalar)
             offset += scalar.utf16.count
-            switch scalar {
-            case "&": html += "&amp;"
-            case "<": html += "&lt;"
-            case ">": html += "&gt;"
-            case "\"": html += "&quot;"
-            case "'": html += "&#39;"
-            default: html.unicodeScalars.append(scalar)
-            }
+            ReplyHTML.appendEscaped(scalar, to: &html)
         }
         if start > scalars.startIndex { emit("…") }
         var pendingSpace = false

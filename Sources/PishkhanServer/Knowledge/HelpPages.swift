@@ -11,7 +11,7 @@ struct HelpPages: Sendable {
     func register(on router: Router<PishkhanRequestContext>) {
         router.get("help") { _, _ in
             let items = knowledge.publishedArticles().map { article in
-                "<li lang=\"\(article.locale.rawValue)\" dir=\"auto\"><a href=\"help/\(Self.escape(article.id))\">\(Self.escape(article.title))</a></li>"
+                "<li lang=\"\(article.locale.rawValue)\" dir=\"auto\"><a href=\"help/\(ReplyHTML.escape(article.id))\">\(ReplyHTML.escape(article.title))</a></li>"
             }
             return Self.page(title: "Help", locale: nil, body: "<h1>Help</h1>\n<ul>\n\(items.joined(separator: "\n"))\n</ul>")
         }
@@ -21,11 +21,9 @@ struct HelpPages: Sendable {
                 throw Problem(status: .notFound, title: "Not Found", detail: "no published article '\(id)'")
             }
             return Self.page(title: article.title, locale: article.locale,
-                             body: "<h1>\(Self.escape(article.title))</h1>\n\(ReplyHTML.make(fromText: article.body))")
+                             body: "<h1>\(ReplyHTML.escape(article.title))</h1>\n\(ReplyHTML.make(fromText: article.body))")
         }
     }
-
-    static func escape(_ text: String) -> String { ReplyHTML.escape(Substring(text)) }
 
     static func page(title: String, locale: Article.Locale?, body: String) -> Response {
         let lang = locale?.rawValue ?? "en"
@@ -34,7 +32,7 @@ struct HelpPages: Sendable {
             <!doctype html>
             <html lang="\(lang)" dir="\(dir)">
             <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title))</title>
+            <title>\(ReplyHTML.escape(title))</title>
             <style>body{font-family:system-ui,Vazirmatn,Tahoma,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.7}</style>
             </head>
             <body>
