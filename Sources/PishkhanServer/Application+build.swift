@@ -17,6 +17,8 @@ public struct AppDependencies: Sendable {
     public var smsCredentials: [String: SMSCredentials]
     /// Signs web-chat visitor tokens (`PISHKHAN_CHAT_SECRET`); nil keeps a generated one in the database.
     public var chatSecret: String?
+    /// Pushes chat replies to this server's open visitor connections; runs with the application.
+    public let chatHub: ChatHub
 
     public init(store: any Store, channels: ChannelDirectory, rules: PriorityRules = .standard, metrics: ServerMetrics = ServerMetrics(),
                 knowledge: KnowledgeBase? = nil, smsCredentials: [String: SMSCredentials] = [:],
@@ -28,6 +30,7 @@ public struct AppDependencies: Sendable {
         self.rules = rules
         self.metrics = metrics
         self.knowledge = knowledge ?? KnowledgeBase(store: store, directory: URL(fileURLWithPath: "/nonexistent"))
+        self.chatHub = ChatHub(store: store, channels: Set(channels.chat.keys))
     }
 }
 
@@ -71,7 +74,7 @@ public func buildWebSocketRouter(_ deps: AppDependencies) -> Router<PishkhanRequ
     let router = Router(context: PishkhanRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     EventStream(store: deps.store).register(on: router)
-    ChatSocket(store: deps.store, channels: deps.channels, rules: deps.rules, keys: VisitorKeys(secret: deps.chatSecret)).register(on: router)
+    ChatSocket(store: deps.store, channels: deps.channels, rules: deps.rules, keys: VisitorKeys(secret: deps.chatSecret), hub: deps.chatHub).register(on: router)
     return router
 }
 
@@ -84,6 +87,7 @@ public func buildApplication(_ deps: AppDependencies, host: String, port: Int, l
             webSocketRouter: buildWebSocketRouter(deps),
             configuration: .init(http1: .init(), ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))))),
         configuration: .init(address: .hostname(host, port: port), serverName: "pishkhan"),
+        services: [deps.chatHub],
         logger: logger)
 }
 

@@ -28,6 +28,42 @@ extension SQLiteStore {
         }
     }
 
+    /// Agent replies and bot answers with id above `after` on tickets of these chat channels, oldest
+    /// first, each with the chat visitors of the ticket's customer: what one follower per server pushes
+    /// to every open visitor connection after a commit.
+    public func chatReplies(channels: Set<String>, after: Int64, limit: Int) async throws -> [ChatReply] {
+        guard !channels.isEmpty else { return [] }
+        let sorted = channels.sorted()
+        return try await read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT m.*, t.channel AS ticket_channel, t.customer_id AS ticket_customer FROM messages m
+                JOIN tickets t ON t.id = m.ticket_id
+                WHERE m.id > ? AND m.kind IN ('outbound', 'bot') AND t.channel IN (\(sorted.map { _ in "?" }.joined(separator: ",")))
+                ORDER BY m.id LIMIT ?
+                """, arguments: [after] + StatementArguments(sorted) + [limit])
+            guard !rows.isEmpty else { return [] }
+            let messages = try Self.fetchMessages(db, sql: """
+                SELECT * FROM messages WHERE id IN (\(rows.map { _ in "?" }.joined(separator: ","))) ORDER BY id
+                """, StatementArguments(rows.map { $0["id"] as Int64 }))
+            let customers = Set(rows.map { $0["ticket_customer"] as Int64 }).sorted()
+            var visitors: [Int64: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT customer_id, value FROM identities WHERE kind = ? AND customer_id IN (\(customers.map { _ in "?" }.joined(separator: ",")))
+                ORDER BY value
+                """, arguments: [IdentityKind.chat.rawValue] + StatementArguments(customers)) {
+                visitors[row["customer_id"], default: []].append(row["value"])
+            }
+            return zip(rows, messages).map { row, message in
+                ChatReply(channel: row["ticket_channel"], visitors: visitors[row["ticket_customer"]] ?? [], message: message)
+            }
+        }
+    }
+
+    /// The highest message id stored; 0 when there is none.
+    public func latestMessageID() async throws -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM messages") ?? 0 }
+    }
+
     /// These chat messages reached the visitor (written to an open connection, or kept for their replay):
     /// their outbox rows and the messages become `sent`, once; others are left as they are.
     public func markChatSent(messageIDs: [Int64]) async throws {

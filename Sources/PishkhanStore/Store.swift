@@ -127,6 +127,10 @@ public protocol Store: Sendable {
     func setting(_ key: String, insertingIfAbsent value: String) async throws -> String
     /// Agent replies and bot answers with id above `after` on this chat visitor's tickets of `channel`, oldest first.
     func chatMessages(channel: String, visitor: String, after: Int64, limit: Int) async throws -> [Message]
+    /// Agent replies and bot answers with id above `after` on these chat channels, oldest first, with the visitors to push them to.
+    func chatReplies(channels: Set<String>, after: Int64, limit: Int) async throws -> [ChatReply]
+    /// The highest message id stored; 0 when there is none.
+    func latestMessageID() async throws -> Int64
     /// Marks these chat messages sent (pushed to the visitor or kept for their replay); idempotent.
     func markChatSent(messageIDs: [Int64]) async throws
     /// Marks every reply still queued on these chat channels sent (kept for replay); returns how many.

@@ -154,8 +154,6 @@ struct Serve: AsyncParsableCommand {
         }
         let smsOutbox = SMSOutboxWorker(channels: Array(channelDirectory.sms.values), credentials: smsCredentials, store: store, logger: logger)
         if !smsOutbox.isEmpty { services.append(.init(service: smsOutbox)) }
-        let chatReplies = ChatReplyRecorder(store: store, channels: Set(channelDirectory.chat.keys), logger: logger)
-        if !chatReplies.isEmpty { services.append(.init(service: chatReplies)) }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -232,17 +232,81 @@ import Testing
                 InboundMessage(channel: "support-email", channelKind: .email, externalID: "e1", sender: .init(address: "ali@example.com"), text: "x"),
                 channel: TestApp.channels["support-email"]!, rules: .standard)
             _ = try await h.reply(other.ticketID, "email answer")
-            #expect(try await h.app.store.outbox(status: .queued, limit: 10).count == 2)
-            let recorder = ChatReplyRecorder(store: h.app.store, channels: ["chat"], logger: Logger(label: "test"))
-            #expect(try await recorder.markStored() == 1)
-            #expect(try await recorder.markStored() == 0)
-            #expect(try await h.app.store.outbox(status: .queued, limit: 10).map(\.channel) == ["support-email"])
+            // Nobody is connected: the chat reply is stored for replay, so the server marks it sent by
+            // itself; the email reply waits for its own worker.
+            var queued = try await h.app.store.outbox(status: .queued, limit: 10).map(\.channel)
+            for _ in 0..<200 where queued != ["support-email"] {
+                try await Task.sleep(for: .milliseconds(25))
+                queued = try await h.app.store.outbox(status: .queued, limit: 10).map(\.channel)
+            }
+            #expect(queued == ["support-email"])
             #expect(try await h.app.store.messages(ticketID: ticketID).first { $0.id == reply.id }?.deliveryStatus == .sent)
             try await Self.visit(port) { v in
                 _ = try await v.hello(token: token, lastSeq: 0)
                 let replayed = try await v.sync()
                 #expect(replayed.compactMap { ($0["seq"] as? NSNumber)?.int64Value } == [reply.id])
             }
+        }
+    }
+
+    @Test func everyOpenTabOfTheVisitorGetsEachReplyOnce() async throws {
+        let h = try await Harness.make()
+        try await h.live { port in
+            let first = Shared<(token: String, ticket: Int64)?>(nil)
+            try await Self.visit(port) { v in
+                let welcome = try await v.hello()
+                let ack = try await v.message("c1", "Is anyone there?")
+                first.withLock { $0 = (welcome["visitorToken"] as! String, (ack["ticketID"] as! NSNumber).int64Value) }
+            }
+            let (token, ticketID) = try #require(first.withLock { $0 })
+            let ready = Shared(0)
+            let seen = Shared<[String]>([])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        try await Self.visit(port) { v in
+                            _ = try await v.hello(token: token)
+                            #expect(try await v.sync().isEmpty)
+                            ready.withLock { $0 += 1 }
+                            let pushed = try await v.expect("message")
+                            seen.withLock { $0.append(pushed["text"] as? String ?? "?") }
+                            #expect(try await v.sync().isEmpty)
+                        }
+                    }
+                }
+                group.addTask {
+                    while ready.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+                    _ = try await h.reply(ticketID, "Yes, here.")
+                }
+                try await group.waitForAll()
+            }
+            #expect(seen.withLock { $0 } == ["Yes, here.", "Yes, here."])
+            // Closed tabs leave the server's follower.
+            var open = h.deps.chatHub.connectionCount
+            for _ in 0..<200 where open > 0 {
+                try await Task.sleep(for: .milliseconds(10))
+                open = h.deps.chatHub.connectionCount
+            }
+            #expect(open == 0)
+        }
+    }
+
+    @Test func repliesQueuedWhileTheServerWasDownAreMarkedSentAtStart() async throws {
+        let h = try await Harness.make()
+        let visitor = "v-0123456789abcdef0123456789abcdef"
+        let ingested = try await h.app.store.ingest(
+            InboundMessage(channel: "chat", channelKind: .chat, externalID: "\(visitor):c1", sender: .init(address: visitor), text: "Hello?"),
+            channel: TestApp.channels["chat"]!, rules: .standard)
+        let reply = try await h.reply(ingested.ticketID, "Hi, how can I help?")
+        #expect(try await h.app.store.outbox(status: .queued, limit: 10).count == 1)
+        try await h.live { _ in
+            var status = try await h.app.store.messages(ticketID: ingested.ticketID).first { $0.id == reply.id }?.deliveryStatus
+            for _ in 0..<200 where status != .sent {
+                try await Task.sleep(for: .milliseconds(25))
+                status = try await h.app.store.messages(ticketID: ingested.ticketID).first { $0.id == reply.id }?.deliveryStatus
+            }
+            #expect(status == .sent)
+            #expect(try await h.app.store.outbox(status: .queued, limit: 10).isEmpty)
         }
     }
 

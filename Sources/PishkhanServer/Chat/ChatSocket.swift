@@ -16,6 +16,7 @@ struct ChatSocket: Sendable {
     let channels: ChannelDirectory
     let rules: PriorityRules
     let keys: VisitorKeys
+    let hub: ChatHub
 
     static let secretSetting = "chat.visitor-secret"
 
@@ -99,15 +100,18 @@ struct ChatSession {
                 maxMessageLength: config.maxMessageLength, messagesPerMinute: config.messagesPerMinute))
             break
         }
-        // Subscribed before the replay, so a reply committed during it is caught up right after; the replay
-        // ends before any frame of the visitor is answered; then one catch-up after every commit. The
-        // watermark makes each message go out once.
-        let signals = socket.store.events.subscribe()
-        try await push(visitor: visitor, after: &lastSeq)
+        // Connected to the hub before the replay, so a reply committed during it arrives right after; the
+        // replay ends before any frame of the visitor is answered. The watermark makes each reply go out once.
+        let subscription = socket.hub.connect(channel: channel.id, visitor: visitor)
+        let live = subscription.replies
+        try await replay(visitor: visitor, after: &lastSeq)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [lastSeq] in
                 var last = lastSeq
-                for await _ in signals { try await push(visitor: visitor, after: &last) }
+                for await message in live where message.id > last {
+                    try await send(ChatFrame.Message(message))
+                    last = message.id
+                }
             }
             var limit = MessageRateLimit(limit: config.messagesPerMinute)
             while let frame = try await nextFrame(&iterator) {
@@ -115,6 +119,7 @@ struct ChatSession {
             }
             group.cancelAll()
         }
+        _ = consume subscription
     }
 
     /// The next decoded frame; nil when the visitor left. Undecodable frames are answered and skipped; a
@@ -184,12 +189,10 @@ struct ChatSession {
         }
     }
 
-    private func push(visitor: String, after last: inout Int64) async throws {
+    /// Every reply stored after `last` for this visitor, oldest first.
+    private func replay(visitor: String, after last: inout Int64) async throws {
         while true {
             let batch = try await socket.store.chatMessages(channel: channel.id, visitor: visitor, after: last, limit: 200)
-            // Stored for replay and about to be written: sent. Marked first, so a visitor who has the
-            // frame never finds its outbox row still queued.
-            try await socket.store.markChatSent(messageIDs: batch.filter { $0.deliveryStatus == .queued || $0.deliveryStatus == .sending }.map(\.id))
             for message in batch {
                 try await send(ChatFrame.Message(message))
                 last = message.id
