@@ -12,7 +12,7 @@ import Synchronization
 /// `swift run -c release pishkhan-bench ingest`.
 @main
 struct PishkhanBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pishkhan-bench", subcommands: [Ingest.self, SLA.self, MIME.self, IMAP.self, KB.self])
+    static let configuration = CommandConfiguration(commandName: "pishkhan-bench", subcommands: [Ingest.self, SLA.self, MIME.self, IMAP.self, KB.self, SMSWebhook.self, Chat.self])
 }
 
 struct Ingest: AsyncParsableCommand {
@@ -136,9 +136,13 @@ struct Ingest: AsyncParsableCommand {
 
     /// Runs the real application on `port` while `body` runs, then shuts it down.
     func withServer<T: Sendable>(store: SQLiteStore, port: Int, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await Self.withServer(AppDependencies(store: store, channels: Self.channels), port: port, body)
+    }
+
+    static func withServer<T: Sendable>(_ deps: AppDependencies, port: Int, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let app = buildApplication(AppDependencies(store: store, channels: Self.channels), host: "127.0.0.1", port: port, logger: logger)
+        let app = buildApplication(deps, host: "127.0.0.1", port: port, logger: logger)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await app.run(); return nil }
             try await Self.waitForPort(port)
@@ -149,7 +153,7 @@ struct Ingest: AsyncParsableCommand {
     }
 
     static func waitForPort(_ port: Int) async throws {
-        for _ in 0..<200 {
+        for _ in 0..<1200 {
             if (try? Wrk.probe(port)) == true { return }
             try await Task.sleep(for: .milliseconds(25))
         }

@@ -310,6 +310,17 @@ import Testing
         }
     }
 
+    @Test func serverWithoutChatChannelsKeepsServing() async throws {
+        let app = try await TestApp.make()
+        let deps = AppDependencies(store: app.store, channels: ChannelDirectory(TestApp.channels.sorted.filter { $0.kind != .chat }))
+        let server = buildApplication(deps, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+        try await server.test(.live) { client in
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
+
     @Test func forgedOrTamperedTokenIsRefusedAndClosed() async throws {
         let h = try await Harness.make()
         try await h.live { port in

@@ -69,7 +69,8 @@ public final class ChatHub: Service, Sendable {
     public var connectionCount: Int { state.withLock { $0.connections.values.reduce(0) { $0 + $1.count } } }
 
     public func run() async throws {
-        guard !channels.isEmpty else { return }
+        // A service that returns stops the application, so with nothing to follow it waits for the end.
+        guard !channels.isEmpty else { return try await gracefulShutdown() }
         // Subscribed before the watermark is read, so nothing committed in between is missed.
         let signals = store.events.subscribe()
         let start = try await store.latestMessageID()
