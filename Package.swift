@@ -56,7 +56,10 @@ let package = Package(
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(
             name: "PishkhanTUI",
-            dependencies: ["CFriBidi", "CNCurses", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "CFriBidi", "CNCurses", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

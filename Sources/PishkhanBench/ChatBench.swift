@@ -235,9 +235,10 @@ struct Chat: AsyncParsableCommand {
             for try await message in inbound.messages(maxSize: 1 << 20) {
                 let now = ContinuousClock.now
                 guard case .text(let text) = message,
-                      let event = try? JSONDecoder().decode(Event.self, from: Data(text.utf8)),
-                      event.type == .messageAdded, case .number(let id)? = event.data["messageID"] else { continue }
-                metrics.seen(Int64(id), at: now)
+                      let event = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                      event["type"] as? String == EventType.messageAdded.rawValue,
+                      let id = ((event["data"] as? [String: Any])?["messageID"] as? NSNumber)?.int64Value else { continue }
+                metrics.seen(id, at: now)
             }
         }
     }

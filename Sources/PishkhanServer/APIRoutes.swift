@@ -32,6 +32,11 @@ struct APIRoutes: Sendable {
         api.get("customers/:id/export", use: exportCustomer)
 
         api.get("agents", use: listAgents)
+        api.get("agents/me") { _, context -> Agent in
+            // Who this token belongs to: clients (the TUI) use it for "mine" and "assign to me".
+            guard let agent = context.agent else { throw Problem.unauthorized() }
+            return agent
+        }
         api.post("agents", use: createAgent)
         api.patch("agents/:id", use: patchAgent)
 

@@ -37,6 +37,11 @@ public struct APIClient: Sendable {
         try Self.decoder.decode(T.self, from: try await send(.GET, path, body: nil))
     }
 
+    public func patch<T: Decodable>(_ path: String, json: [String: Any], as type: T.Type) async throws -> T {
+        let body = try JSONSerialization.data(withJSONObject: json)
+        return try Self.decoder.decode(T.self, from: try await send(.PATCH, path, body: body))
+    }
+
     public func post<T: Decodable>(_ path: String, json: [String: Any], as type: T.Type) async throws -> T {
         let body = try JSONSerialization.data(withJSONObject: json)
         return try Self.decoder.decode(T.self, from: try await send(.POST, path, body: body))
@@ -98,4 +103,73 @@ public struct Rendered: Decodable, Sendable {
 
 public struct Created: Decodable, Sendable {
     public var id: Int64
+}
+
+public struct AgentInfo: Decodable, Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var role: String
+
+    public init(id: Int64, name: String, role: String) {
+        self.id = id
+        self.name = name
+        self.role = role
+    }
+}
+
+public struct AgentList: Decodable, Sendable {
+    public var agents: [AgentInfo]
+}
+
+/// The parts of the customer 360 profile (`GET /api/v1/customers/{id}`) the ticket view shows.
+public struct CustomerView: Decodable, Sendable {
+    public struct Customer: Decodable, Sendable {
+        public var id: Int64
+        public var name: String?
+        public var tier: String
+        public var tags: [String]
+    }
+    public struct Identity: Decodable, Sendable {
+        public var kind: String
+        public var value: String
+    }
+    public struct Ticket: Decodable, Sendable {
+        public var id: Int64
+        public var number: Int64
+        public var subject: String
+        public var status: String
+        public var channel: String
+    }
+    public struct Timeline: Decodable, Sendable {
+        public struct Entry: Decodable, Sendable {
+            public var kind: String
+            public var at: Date
+            public var channel: String?
+            public var eventType: String?
+            public var messageKind: String?
+            public var title: String?
+            public var text: String?
+        }
+        public var items: [Entry]
+    }
+    public var customer: Customer
+    public var identities: [Identity]
+    public var tickets: [Ticket]
+    public var channelsUsed: [String]
+    public var openTickets: Int
+    public var timeline: Timeline
+}
+
+/// `GET /api/v1/tickets/{id}/suggestions`.
+public struct SuggestionsView: Decodable, Sendable {
+    public struct ArticleHit: Decodable, Sendable {
+        public var id: String
+        public var title: String
+    }
+    public struct CannedHit: Decodable, Sendable {
+        public var shortcut: String
+        public var title: String
+    }
+    public var articles: [ArticleHit]
+    public var cannedResponses: [CannedHit]
 }

@@ -10,6 +10,8 @@ public struct QueueTicket: Codable, Sendable, Equatable {
     public var channel: String
     public var customerName: String?
     public var assigneeID: Int64?
+    public var customerID: Int64?
+    public var tags: [String]?
     /// The earliest running SLA due time.
     public var dueAt: Date?
     public var updatedAt: Date

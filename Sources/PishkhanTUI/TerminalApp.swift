@@ -1,9 +1,10 @@
 import CNCurses
 import Foundation
 
-/// `pishkhan tui`: the queue, a ticket's conversation and a reply editor, drawn with ncursesw. A client of
-/// the REST API only; it follows the event feed (`GET /api/v1/events`) and reloads what changed, keeping
-/// the cursor on its ticket. All curses calls happen on the task that runs `run()`.
+/// `pishkhan tui`: the queue, a ticket's conversation with the customer 360 panel and suggestions, the
+/// actions an agent takes on it, and a reply editor, drawn with ncursesw. A client of the REST API and the
+/// `/ws/events` stream only: an event makes it reload what the screen shows, keeping the cursor on its
+/// ticket. All curses calls happen on the task that runs `run()`.
 public final class TerminalApp {
     enum Screen: Equatable {
         case queue
@@ -26,9 +27,29 @@ public final class TerminalApp {
     var search: String?
     var searching = false
     var lastSeq: Int64?
-    var lastPoll = ContinuousClock.now
     var running = true
     var dirty = true
+    var filter = QueueFilter.all
+    var me: AgentInfo?
+    var agents: [Int64: AgentInfo] = [:]
+    var profile: CustomerView?
+    var suggestions: SuggestionsView?
+    /// The customer panel: beside the conversation on wide terminals, instead of it on narrow ones.
+    var sidePanel = true
+    var panelOnly = false
+    var prompt: Prompt?
+    var feed: EventFeed?
+    var lastRefresh = ContinuousClock.now
+    var pendingRefresh = false
+    var restError: String?
+
+    /// A one-line question at the bottom of the ticket view.
+    struct Prompt {
+        enum Kind { case assign, tags, merge, confirmMerge(into: Int64, number: Int64) }
+        var kind: Kind
+        var label: String
+        var text: String
+    }
 
     public init(api: APIClient, bidi: BidiMode = .reorder) {
         self.api = api
@@ -75,7 +96,9 @@ public final class TerminalApp {
             init_pair(Colour.banner.rawValue, Int16(COLOR_WHITE), Int16(COLOR_RED))
             init_pair(Colour.title.rawValue, Int16(COLOR_BLACK), Int16(COLOR_CYAN))
         }
-        await refresh()
+        await start()
+        let feedTask = feed.map { feed in Task { await feed.run() } }
+        defer { feedTask?.cancel() }
         while running {
             if dirty {
                 draw()
@@ -87,51 +110,81 @@ public final class TerminalApp {
                 await handle(Int32(bitPattern: ch), function: result == pk_key_code_yes())
                 dirty = true
             }
-            if ContinuousClock.now - lastPoll >= .seconds(1) {
-                lastPoll = ContinuousClock.now
-                await poll()
-            }
+            await follow()
+        }
+    }
+
+    /// Who the agent is, the team's names, where the event stream stands; then the first screen.
+    func start() async {
+        do {
+            me = try await api.get("/api/v1/agents/me", as: AgentInfo.self)
+            agents = Dictionary(uniqueKeysWithValues: try await api.get("/api/v1/agents", as: AgentList.self).agents.map { ($0.id, $0) })
+            lastSeq = try await api.get("/api/v1/events?after=now", as: EventPage.self).lastSeq
+        } catch {
+            restError = "\(error)"
+        }
+        feed = EventFeed(server: api.server, token: api.token, after: lastSeq ?? 0)
+        await refresh()
+    }
+
+    /// Live updates: after events (at most a few reloads a second), or every second while the API is
+    /// unreachable; the banner says when either the API or the event stream is lost.
+    func follow() async {
+        if let feed, feed.takeChanged() {
+            pendingRefresh = true
+            let snapshot = feed.snapshot
+            lastSeq = snapshot.lastSeq
+            dirty = true
+        }
+        let since = ContinuousClock.now - lastRefresh
+        if (pendingRefresh && since >= .milliseconds(250)) || (restError != nil && since >= .seconds(1)) {
+            pendingRefresh = false
+            await refresh()
+        }
+        let streamLost = feed.map { !$0.snapshot.connected && $0.snapshot.lastError != nil } ?? false
+        let text = restError.map { "Connection lost: \($0). Retrying…" } ?? (streamLost ? "Live updates lost; reconnecting to the event stream…" : nil)
+        if text != banner {
+            banner = text
+            dirty = true
         }
     }
 
     /// Reloads what the current screen shows.
     func refresh() async {
+        lastRefresh = ContinuousClock.now
         do {
-            if lastSeq == nil { lastSeq = try await api.get("/api/v1/events?after=now", as: EventPage.self).lastSeq }
             let page = try await api.get("/api/v1/tickets?status=new,open,pending&sort=due&limit=200", as: TicketPage.self)
             tickets = QueueOrder.urgency.sorted(page.items, now: Date())
             cursor.follow(visibleTickets)
-            if case .ticket(let id) = screen { detail = try await api.get("/api/v1/tickets/\(id)", as: TicketDetail.self) }
-            if case .editor(let id, _) = screen, detail?.ticket.id != id {
-                detail = try await api.get("/api/v1/tickets/\(id)", as: TicketDetail.self)
-            }
-            banner = nil
+            if case .ticket(let id) = screen { try await loadTicket(id, withPanel: detail?.ticket.id != id || profile == nil) }
+            if case .editor(let id, _) = screen, detail?.ticket.id != id { try await loadTicket(id, withPanel: true) }
+            restError = nil
         } catch {
-            banner = "Connection lost: \(error). Retrying…"
+            restError = "\(error)"
         }
         dirty = true
     }
 
-    /// New events since the last look: reload once for all of them.
-    func poll() async {
-        do {
-            let page = try await api.get("/api/v1/events?after=\(lastSeq ?? 0)&limit=1000", as: EventPage.self)
-            if banner != nil || !page.events.isEmpty {
-                lastSeq = page.lastSeq
-                await refresh()
+    func loadTicket(_ id: Int64, withPanel: Bool) async throws {
+        let loaded = try await api.get("/api/v1/tickets/\(id)", as: TicketDetail.self)
+        detail = loaded
+        if withPanel || profile?.customer.id != loaded.ticket.customerID {
+            if let customer = loaded.ticket.customerID {
+                profile = try await api.get("/api/v1/customers/\(customer)?timelineLimit=8", as: CustomerView.self)
             }
-        } catch {
-            if banner == nil { dirty = true }
-            banner = "Connection lost: \(error). Retrying…"
+            suggestions = try? await api.get("/api/v1/tickets/\(id)/suggestions", as: SuggestionsView.self)
         }
     }
 
     var visibleTickets: [QueueTicket] {
-        guard let search, !search.isEmpty else { return tickets }
-        let needle = search.lowercased()
-        return tickets.filter {
-            $0.subject.lowercased().contains(needle) || ($0.customerName ?? "").lowercased().contains(needle) || "#\($0.number)".contains(needle)
-        }
+        let filtered = filter.apply(tickets, me: me?.id, now: Date())
+        guard let search, !search.isEmpty else { return filtered }
+        return filtered.filter { QueueSearch.matches($0, search, assignee: $0.assigneeID.flatMap { agents[$0]?.name }) }
+    }
+
+    func agentName(_ id: Int64?) -> String {
+        guard let id else { return "—" }
+        return agents[id]?.name ?? "agent \(id)"
     }
 
     // MARK: Keys
@@ -144,6 +197,7 @@ public final class TerminalApp {
     func handle(_ key: Int32, function: Bool) async {
         if function && key == KEY_RESIZE { return }
         if searching { return editSearch(key, function: function) }
+        if prompt != nil { return await promptKey(key, function: function) }
         switch screen {
         case .queue: await queueKey(key, function: function)
         case .ticket(let id): await ticketKey(key, function: function, id: id)
@@ -177,6 +231,9 @@ public final class TerminalApp {
         case "/":
             searching = true
             search = ""
+        case "f":
+            filter = filter.next
+            cursor.follow(visibleTickets)
         case "?":
             previous = screen
             screen = .help
@@ -190,6 +247,8 @@ public final class TerminalApp {
         screen = .ticket(rows[cursor.index].id)
         scroll = 0
         detail = nil
+        profile = nil
+        suggestions = nil
         await refresh()
     }
 
@@ -227,17 +286,94 @@ public final class TerminalApp {
             // Cycles open → pending → resolved.
             guard let current = detail?.ticket.status else { return }
             let next = ["new": "open", "open": "pending", "pending": "resolved", "resolved": "open"][current] ?? "open"
-            do {
-                _ = try await api.send(.PATCH, "/api/v1/tickets/\(id)", body: try JSONSerialization.data(withJSONObject: ["status": next]))
-                status = "Status is now \(next)."
-            } catch {
-                status = "Not changed: \(error)"
-            }
-            await refresh()
+            await patch(id, ["status": next]) { "Status is now \($0.status)." }
+        case "p":
+            guard let current = detail?.ticket.priority else { return }
+            await patch(id, ["priority": PriorityCycle.next(after: current)]) { "Priority is now \($0.priority)." }
+        case "a":
+            prompt = Prompt(kind: .assign, label: "Assign to (me, none, or a name or id): ", text: "me")
+        case "t":
+            let tags = (detail?.ticket.tags ?? []).joined(separator: ", ")
+            prompt = Prompt(kind: .tags, label: "Tags now: \(tags.isEmpty ? "none" : tags) — +add -remove, or a new list: ", text: "")
+        case "m":
+            prompt = Prompt(kind: .merge, label: "Merge this ticket into ticket number: ", text: "")
+        case "c":
+            if Int(pk_cols()) >= Self.sidePanelMinimumWidth { sidePanel.toggle() } else { panelOnly.toggle() }
         case "?":
             previous = screen
             screen = .help
         default: break
+        }
+    }
+
+    /// Changes the ticket and says what the server answered.
+    func patch(_ id: Int64, _ change: [String: Any], _ confirmation: (QueueTicket) -> String) async {
+        do {
+            let updated = try await api.patch("/api/v1/tickets/\(id)", json: change, as: QueueTicket.self)
+            status = confirmation(updated)
+        } catch {
+            status = "Not changed: \(error)"
+        }
+        await refresh()
+    }
+
+    func promptKey(_ key: Int32, function: Bool) async {
+        guard var current = prompt, case .ticket(let id) = screen else { prompt = nil; return }
+        if key == Self.keyEscape {
+            prompt = nil
+            status = "Cancelled."
+            return
+        }
+        if case .confirmMerge(let into, let number) = current.kind {
+            prompt = nil
+            guard character(key) == "y" else { status = "Not merged."; return }
+            do {
+                _ = try await api.post("/api/v1/tickets/\(id)/merge", json: ["into": into], as: QueueTicket.self)
+                status = "Merged into #\(number)."
+                screen = .ticket(into)
+                profile = nil
+            } catch {
+                status = "Not merged: \(error)"
+            }
+            await refresh()
+            return
+        }
+        if (function && key == KEY_BACKSPACE) || key == Self.keyBackspace || key == 8 {
+            if !current.text.isEmpty { current.text.removeLast() }
+            prompt = current
+            return
+        }
+        guard key == Self.keyEnter || key == 13 else {
+            if !function, let c = character(key), !c.isNewline, key >= 32 { current.text.append(c) }
+            prompt = current
+            return
+        }
+        prompt = nil
+        switch current.kind {
+        case .assign:
+            switch AssigneeChoice.resolve(current.text, me: me?.id, agents: Array(agents.values)) {
+            case .agent(let agent):
+                await patch(id, ["assigneeID": agent]) { "Assigned to \(self.agentName($0.assigneeID))." }
+            case .nobody:
+                await patch(id, ["assigneeID": NSNull()]) { _ in "Unassigned." }
+            case .unknown(let text):
+                status = "No agent called “\(text)”."
+            case .ambiguous(let names):
+                status = "Which one: \(names.joined(separator: ", "))?"
+            }
+        case .tags:
+            let tags = TagEdit.apply(current.text, to: detail?.ticket.tags ?? [])
+            await patch(id, ["tags": tags]) { "Tags: \(($0.tags ?? []).isEmpty ? "none" : ($0.tags ?? []).joined(separator: ", "))." }
+        case .merge:
+            let number = Int64(current.text.trimmingCharacters(in: CharacterSet(charactersIn: "# ")))
+            guard let number, let target = tickets.first(where: { $0.number == number }), target.id != id else {
+                status = "No other open ticket #\(current.text) in the queue."
+                return
+            }
+            prompt = Prompt(kind: .confirmMerge(into: target.id, number: number),
+                            label: "Merge #\(detail?.ticket.number ?? 0) into #\(number) “\(target.subject)”? y/n ", text: "")
+        case .confirmMerge:
+            break
         }
     }
 
@@ -315,7 +451,11 @@ public final class TerminalApp {
         case .help: drawHelp(width: width)
         }
         if let banner { put(0, 0, banner, width: width, colour: .banner, attributes: pk_a_bold()) }
-        put(height - 1, 0, searching ? "Search: \(search ?? "")" : status, width: width, attributes: pk_a_dim())
+        if let prompt {
+            put(height - 1, 0, prompt.label + prompt.text + "▏", width: width, attributes: pk_a_bold())
+        } else {
+            put(height - 1, 0, searching ? "Search: \(search ?? "")" : status, width: width, attributes: pk_a_dim())
+        }
         refresh_screen()
     }
 
@@ -323,8 +463,10 @@ public final class TerminalApp {
 
     func drawQueue(width: Int, height: Int) {
         let rows = visibleTickets
-        let filter = search.map { $0.isEmpty ? "" : " · search “\($0)”" } ?? ""
-        put(0, 0, " Pishkhan · queue · \(rows.count) open · by SLA urgency\(filter) · ? help", width: width, colour: .title)
+        let searched = search.map { $0.isEmpty ? "" : " · search “\($0)”" } ?? ""
+        let filtered = filter == .all ? "" : " · \(filter.rawValue)"
+        let who = me.map { " · \($0.name)" } ?? ""
+        put(0, 0, " Pishkhan · queue · \(rows.count) open · by SLA urgency\(filtered)\(searched)\(who) · f filter · ? help", width: width, colour: .title)
         let columns = [("#", 7), ("SLA", 9), ("Prio", 7), ("Channel", 10), ("Customer", 18), ("Assignee", 9)]
         let subjectWidth = max(10, width - columns.reduce(0) { $0 + $1.1 } - 1)
         var x = 0
@@ -349,10 +491,13 @@ public final class TerminalApp {
             put(row, x, ticket.channel, width: 10, attributes: attributes); x += 10
             put(row, x, ticket.customerName ?? "—", width: 18, attributes: attributes); x += 18
             put(row, x, ticket.subject, width: subjectWidth, attributes: attributes); x += subjectWidth
-            put(row, x, ticket.assigneeID.map { "agent \($0)" } ?? "—", width: 9, attributes: attributes)
+            put(row, x, agentName(ticket.assigneeID), width: 9, attributes: attributes)
         }
-        if rows.isEmpty { put(3, 2, search == nil ? "No open tickets." : "Nothing matches.", width: width - 2) }
+        if rows.isEmpty { put(3, 2, search == nil && filter == .all ? "No open tickets." : "Nothing matches.", width: width - 2) }
     }
+
+    static let sidePanelMinimumWidth = 110
+    static let sidePanelWidth = 42
 
     func drawTicket(width: Int, height: Int) {
         guard let detail else {
@@ -361,9 +506,37 @@ public final class TerminalApp {
         }
         let t = detail.ticket
         let countdown = SLACountdown(dueAt: t.dueAt, status: t.status, now: Date())
-        put(0, 0, " #\(t.number) · \(t.status) · \(t.priority) · \(t.channel) · \(t.customerName ?? "—") · SLA \(countdown.text)", width: width, colour: .title)
+        let tags = (t.tags ?? []).isEmpty ? "" : " · " + (t.tags ?? []).map { "#" + $0 }.joined(separator: " ")
+        put(0, 0, " #\(t.number) · \(t.status) · \(t.priority) · \(t.channel) · \(t.customerName ?? "—") · \(agentName(t.assigneeID)) · SLA \(countdown.text)\(tags)",
+            width: width, colour: .title)
         put(1, 0, t.subject, width: width, attributes: pk_a_bold())
-        var lines: [(String, Colour?, Int32)] = []
+        let area = max(1, height - 4)
+        let side = width >= Self.sidePanelMinimumWidth && sidePanel
+        if !side && panelOnly {
+            for (i, line) in panelLines(width: width - 2).prefix(area).enumerated() { put(i + 2, 1, line.0, width: width - 2, colour: line.1, attributes: line.2) }
+        } else {
+            let conversationWidth = side ? width - Self.sidePanelWidth - 1 : width
+            let lines = conversationLines(detail, width: conversationWidth)
+            scroll = min(scroll, max(0, lines.count - area))
+            for (i, line) in lines.dropFirst(scroll).prefix(area).enumerated() {
+                put(i + 2, 0, line.0, width: conversationWidth, colour: line.1, attributes: line.2)
+            }
+            if side {
+                let x = width - Self.sidePanelWidth
+                for row in 2..<(2 + area) { put(row, x - 1, "│", width: 1, attributes: pk_a_dim()) }
+                for (i, line) in panelLines(width: Self.sidePanelWidth - 1).prefix(area).enumerated() {
+                    put(i + 2, x, line.0, width: Self.sidePanelWidth - 1, colour: line.1, attributes: line.2)
+                }
+            }
+        }
+        put(height - 2, 0, "r reply · n note · s status · p priority · a assign · t tags · m merge · c customer · j/k scroll · q back · ? help",
+            width: width, attributes: pk_a_dim())
+    }
+
+    typealias Line = (String, Colour?, Int32)
+
+    func conversationLines(_ detail: TicketDetail, width: Int) -> [Line] {
+        var lines: [Line] = []
         let time = DateFormatter()
         time.dateFormat = "yyyy-MM-dd HH:mm"
         for message in detail.messages {
@@ -384,12 +557,39 @@ public final class TerminalApp {
                 }
             }
         }
-        let area = max(1, height - 4)
-        scroll = min(scroll, max(0, lines.count - area))
-        for (i, line) in lines.dropFirst(scroll).prefix(area).enumerated() {
-            put(i + 2, 0, line.0, width: width, colour: line.1, attributes: line.2)
+        return lines
+    }
+
+    /// The customer 360 panel and the suggestions for the latest customer message.
+    func panelLines(width: Int) -> [Line] {
+        var lines: [Line] = []
+        let bold = pk_a_bold(), dim = pk_a_dim()
+        guard let profile else { return [("Customer: loading…", nil, dim)] }
+        let c = profile.customer
+        lines.append(("\(c.name ?? "Customer") · #\(c.id) · \(c.tier)", nil, bold))
+        if !c.tags.isEmpty { lines.append(("tags: " + c.tags.joined(separator: ", "), nil, 0)) }
+        for identity in profile.identities.prefix(4) { lines.append(("\(identity.kind): \(identity.value)", nil, 0)) }
+        lines.append(("\(profile.openTickets) open · channels: \(profile.channelsUsed.joined(separator: ", "))", nil, dim))
+        let others = profile.tickets.filter { $0.id != detail?.ticket.id }
+        if !others.isEmpty {
+            lines.append(("Other tickets", nil, bold))
+            for ticket in others.prefix(4) { lines.append(("#\(ticket.number) \(ticket.status) · \(ticket.subject)", nil, 0)) }
         }
-        put(height - 2, 0, "r reply · n note · s status · j/k scroll · q back · ? help", width: width, attributes: pk_a_dim())
+        if !profile.timeline.items.isEmpty {
+            lines.append(("Recent", nil, bold))
+            let time = DateFormatter()
+            time.dateFormat = "MM-dd HH:mm"
+            for entry in profile.timeline.items.prefix(5) {
+                let what = entry.title ?? entry.text ?? entry.eventType ?? entry.messageKind ?? entry.kind
+                lines.append(("\(time.string(from: entry.at)) \(entry.channel ?? "") \(what.replacingOccurrences(of: "\n", with: " "))", nil, dim))
+            }
+        }
+        if let suggestions, !(suggestions.articles.isEmpty && suggestions.cannedResponses.isEmpty) {
+            lines.append(("Suggested", nil, bold))
+            for hit in suggestions.cannedResponses.prefix(3) { lines.append(("/\(hit.shortcut) · \(hit.title)", .onTime, 0)) }
+            for hit in suggestions.articles.prefix(3) { lines.append(("kb \(hit.id) · \(hit.title)", nil, 0)) }
+        }
+        return lines
     }
 
     func drawEditor(width: Int, height: Int, note: Bool) {
@@ -403,10 +603,14 @@ public final class TerminalApp {
 
     func drawHelp(width: Int) {
         let keys = [
-            "Queue:  j/k or ↓/↑ move · Enter open · / search (Enter keeps, Esc clears) · q quit",
-            "Ticket: r reply · n internal note · s status (open → pending → resolved) · j/k scroll · q back",
+            "Queue:  j/k or ↓/↑ move · Enter open · / search (words in number, subject, customer, channel, priority, assignee;",
+            "        Enter keeps, Esc clears) · f filter: all → mine → unassigned → breached · q quit",
+            "Ticket: r reply · n internal note · s status (open → pending → resolved) · p priority (low → normal → high → urgent)",
+            "        a assign (me, none, a name or id) · t tags (+add -remove, or the whole list) · m merge into another ticket",
+            "        c customer panel and suggestions · j/k scroll · q back",
             "Editor: type; Enter new line; a line \"/refund-72h\" becomes that canned response; Ctrl-D send; Esc discard",
             "SLA:    green on time · yellow due within an hour · red breached · cyan paused (waiting for the customer)",
+            "Live:   the screen follows the server's event stream; a red banner says when the connection is lost",
             "Any key returns.",
         ]
         put(0, 0, " Pishkhan · keys", width: width, colour: .title)

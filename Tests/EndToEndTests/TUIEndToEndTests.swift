@@ -4,7 +4,8 @@ import PishkhanTestSupport
 import Testing
 
 /// The real `pishkhan tui` in a tmux pseudo-terminal against a real `pishkhan serve`: the agent opens a
-/// Persian ticket from the queue, replies with a canned shortcut, and the rendered reply is stored.
+/// Persian ticket from the queue, replies with a canned shortcut (the rendered reply is stored), sees the
+/// customer panel, changes priority, assignee and tags, and watches a new ticket arrive live.
 @Suite(.serialized) struct TUIEndToEndTests {
     /// A tmux session on its own server socket, killed with it.
     struct Tmux {
@@ -110,14 +111,50 @@ import Testing
         #expect(!text.contains("/refund-72h"))
         #expect(reply["deliveryStatus"] as? String == "queued")
 
-        // Back in the queue, resizing redraws at the new width.
+        // The customer 360 panel sits beside the conversation.
+        try await tmux.waitFor("the customer panel") { $0.contains("email: maryam@example.com") && $0.contains("Maryam · #") }
+
+        // Priority, assignee and tags, each confirmed by the server and stored.
+        let before = try await client.getJSON("\(base)/tickets/1", token: token)["ticket"] as? [String: Any] ?? [:]
+        let priority = before["priority"] as? String ?? ""
+        try tmux.keys("p")
+        try await tmux.waitFor("the new priority") { $0.contains("Priority is now ") }
+        try tmux.keys("a")
+        try await tmux.waitFor("the assign prompt") { $0.contains("Assign to") }
+        try tmux.keys("Enter")
+        try await tmux.waitFor("the assignment") { $0.contains("Assigned to Administrator.") }
+        try tmux.keys("t")
+        try await tmux.waitFor("the tags prompt") { $0.contains("Tags now:") }
+        try tmux.type("+vip")
+        try tmux.keys("Enter")
+        try await tmux.waitFor("the tags") { $0.contains("Tags: ") && $0.contains("vip") }
+        let after = try await client.getJSON("\(base)/tickets/1", token: token)["ticket"] as? [String: Any] ?? [:]
+        #expect(after["priority"] as? String != priority && after["priority"] as? String != nil)
+        #expect((after["assigneeID"] as? NSNumber)?.int64Value == 1)
+        #expect((after["tags"] as? [String])?.contains("vip") == true)
+
+        // Back in the queue, a ticket created meanwhile arrives through the event stream.
         try tmux.keys("q")
-        try await tmux.waitFor("the queue again") { $0.contains("Pishkhan · queue") }
+        try await tmux.waitFor("the queue again") { $0.contains("Pishkhan · queue · 1 open") }
+        let (created, _) = try await client.postJSON("\(base)/inbound", token: token, body: """
+            {"channel":"support-email","channelKind":"email","externalID":"tui-2","sender":{"address":"reza@example.com","displayName":"Reza"},
+             "subject":"Where is my parcel?","text":"It has been a week."}
+            """)
+        #expect(created == .created)
+        try await tmux.waitFor("the live update") { $0.contains("Pishkhan · queue · 2 open") && $0.contains("Where is my parcel?") }
+        // "mine" keeps only the ticket assigned to this agent.
+        try tmux.keys("f")
+        let mine = try await tmux.waitFor("the mine filter") { $0.contains("1 open · by SLA urgency · mine") }
+        #expect(!mine.contains("Where is my parcel?"))
+        try tmux.keys("f", "f", "f")
+        try await tmux.waitFor("all tickets again") { $0.contains("2 open · by SLA urgency · Administrator") }
+
+        // Resizing redraws at the new width.
         try ProcessRunner.run(["tmux", "-S", tmux.socket, "resize-window", "-t", tmux.session, "-x", "80", "-y", "20"])
         let narrow = try await tmux.waitFor("a redraw at 80 columns") { screen in
             screen.split(separator: "\n").allSatisfy { $0.count <= 80 } && screen.contains("Pishkhan · queue")
         }
-        #expect(narrow.contains("#1"))
+        #expect(narrow.contains("#1") && narrow.contains("#2"))
         try tmux.keys("q")
     }
 }
