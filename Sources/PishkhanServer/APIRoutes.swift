@@ -37,6 +37,10 @@ struct APIRoutes: Sendable {
             guard let agent = context.agent else { throw Problem.unauthorized() }
             return agent
         }
+        api.get("agents/workload") { _, context -> WorkloadBody in
+            _ = try context.require(.supervisor)
+            return WorkloadBody(workload: try await store.agentWorkload())
+        }
         api.post("agents", use: createAgent)
         api.patch("agents/:id", use: patchAgent)
 
@@ -286,6 +290,10 @@ struct APIRoutes: Sendable {
     @Sendable func listAgents(_ request: Request, context: PishkhanRequestContext) async throws -> [String: [Agent]] {
         _ = try context.require(.agent)
         return ["agents": try await store.agents()]
+    }
+
+    struct WorkloadBody: Codable, ResponseEncodable {
+        var workload: [AgentWorkload]
     }
 
     struct NewAgentBody: Decodable {

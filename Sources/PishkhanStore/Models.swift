@@ -306,3 +306,19 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// One agent's open work (or the unassigned pile, with no agent id), for the supervisor's board.
+public struct AgentWorkload: Codable, Sendable, Equatable {
+    public var agentID: Int64?
+    public var open: Int
+    public var pending: Int
+    /// Open tickets whose earliest running SLA clock is past due.
+    public var breached: Int
+
+    public init(agentID: Int64?, open: Int, pending: Int, breached: Int) {
+        self.agentID = agentID
+        self.open = open
+        self.pending = pending
+        self.breached = breached
+    }
+}

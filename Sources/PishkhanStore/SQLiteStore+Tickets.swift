@@ -311,6 +311,22 @@ extension SQLiteStore {
         }
     }
 
+    public func agentWorkload() async throws -> [AgentWorkload] {
+        let now = clock().seconds
+        return try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT assignee_id,
+                    SUM(CASE WHEN status IN ('new', 'open') THEN 1 ELSE 0 END) AS open,
+                    SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
+                    SUM(CASE WHEN status IN ('new', 'open') AND due_sort < ? THEN 1 ELSE 0 END) AS breached
+                FROM tickets WHERE status IN ('new', 'open', 'pending') AND merged_into IS NULL
+                GROUP BY assignee_id ORDER BY open DESC, assignee_id
+                """, arguments: [now]).map {
+                AgentWorkload(agentID: $0["assignee_id"], open: $0["open"], pending: $0["pending"], breached: $0["breached"])
+            }
+        }
+    }
+
     public func openTicketCount() async throws -> Int {
         try await read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tickets WHERE status IN ('new', 'open', 'pending') AND merged_into IS NULL") ?? 0

@@ -18,6 +18,8 @@ public protocol Store: Sendable {
     func agents() async throws -> [Agent]
     func setAgentAvailability(id: Int64, available: Bool) async throws -> Agent
     func agentCount() async throws -> Int
+    /// Unresolved tickets per assignee (nil: unassigned), with how many are past an SLA due time.
+    func agentWorkload() async throws -> [AgentWorkload]
 
     // MARK: Tickets
     func tickets(_ query: TicketQuery) async throws -> Page<Ticket>

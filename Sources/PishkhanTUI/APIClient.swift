@@ -173,3 +173,39 @@ public struct SuggestionsView: Decodable, Sendable {
     public var articles: [ArticleHit]
     public var cannedResponses: [CannedHit]
 }
+
+/// `GET /api/v1/agents/workload`.
+public struct WorkloadView: Decodable, Sendable {
+    public struct Row: Decodable, Sendable {
+        public var agentID: Int64?
+        public var open: Int
+        public var pending: Int
+        public var breached: Int
+    }
+    public var workload: [Row]
+}
+
+/// `GET /api/v1/sla/at-risk`.
+public struct AtRiskView: Decodable, Sendable {
+    public struct Item: Decodable, Sendable {
+        public var ticket: QueueTicket
+        public var firstDueAt: Date
+    }
+    public var tickets: [Item]
+}
+
+/// `GET /api/v1/sla/summary`: the overall row.
+public struct SummaryView: Decodable, Sendable {
+    public struct Metric: Decodable, Sendable {
+        public var decided: Int
+        public var met: Int
+        public var breached: Int
+        public var metPercent: Double?
+    }
+    public struct Group: Decodable, Sendable {
+        public var tickets: Int
+        public var metrics: [String: Metric]
+        public var openBreaches: Int
+    }
+    public var overall: Group
+}

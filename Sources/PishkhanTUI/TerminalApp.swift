@@ -10,6 +10,7 @@ public final class TerminalApp {
         case queue
         case ticket(Int64)
         case editor(ticket: Int64, note: Bool)
+        case board
         case help
     }
 
@@ -42,6 +43,14 @@ public final class TerminalApp {
     var lastRefresh = ContinuousClock.now
     var pendingRefresh = false
     var restError: String?
+    var board: Board?
+
+    /// The supervisor's board: what breached, what is about to, who carries what, and today's SLA.
+    struct Board {
+        var atRisk: [AtRiskView.Item]
+        var workload: [WorkloadView.Row]
+        var today: SummaryView?
+    }
 
     /// A one-line question at the bottom of the ticket view.
     struct Prompt {
@@ -158,11 +167,20 @@ public final class TerminalApp {
             cursor.follow(visibleTickets)
             if case .ticket(let id) = screen { try await loadTicket(id, withPanel: detail?.ticket.id != id || profile == nil) }
             if case .editor(let id, _) = screen, detail?.ticket.id != id { try await loadTicket(id, withPanel: true) }
+            if screen == .board { try await loadBoard() }
             restError = nil
         } catch {
             restError = "\(error)"
         }
         dirty = true
+    }
+
+    func loadBoard() async throws {
+        let midnight = ISO8601DateFormatter().string(from: Calendar.current.startOfDay(for: Date()))
+        board = Board(
+            atRisk: try await api.get("/api/v1/sla/at-risk?within=1h&limit=50", as: AtRiskView.self).tickets,
+            workload: try await api.get("/api/v1/agents/workload", as: WorkloadView.self).workload,
+            today: try? await api.get("/api/v1/sla/summary?from=\(midnight)", as: SummaryView.self))
     }
 
     func loadTicket(_ id: Int64, withPanel: Bool) async throws {
@@ -202,6 +220,9 @@ public final class TerminalApp {
         case .queue: await queueKey(key, function: function)
         case .ticket(let id): await ticketKey(key, function: function, id: id)
         case .editor(let id, let note): await editorKey(key, function: function, id: id, note: note)
+        case .board:
+            if character(key) == "q" || character(key) == "b" { screen = .queue; board = nil; await refresh() }
+            if character(key) == "?" { previous = screen; screen = .help }
         case .help: screen = previous
         }
     }
@@ -234,6 +255,13 @@ public final class TerminalApp {
         case "f":
             filter = filter.next
             cursor.follow(visibleTickets)
+        case "b":
+            guard me?.role == "supervisor" || me?.role == "admin" else {
+                status = "The board is for supervisors."
+                return
+            }
+            screen = .board
+            await refresh()
         case "?":
             previous = screen
             screen = .help
@@ -448,6 +476,7 @@ public final class TerminalApp {
         case .queue: drawQueue(width: width, height: height)
         case .ticket: drawTicket(width: width, height: height)
         case .editor(_, let note): drawEditor(width: width, height: height, note: note)
+        case .board: drawBoard(width: width, height: height)
         case .help: drawHelp(width: width)
         }
         if let banner { put(0, 0, banner, width: width, colour: .banner, attributes: pk_a_bold()) }
@@ -466,7 +495,7 @@ public final class TerminalApp {
         let searched = search.map { $0.isEmpty ? "" : " · search “\($0)”" } ?? ""
         let filtered = filter == .all ? "" : " · \(filter.rawValue)"
         let who = me.map { " · \($0.name)" } ?? ""
-        put(0, 0, " Pishkhan · queue · \(rows.count) open · by SLA urgency\(filtered)\(searched)\(who) · f filter · ? help", width: width, colour: .title)
+        put(0, 0, " Pishkhan · queue · \(rows.count) open · by SLA urgency\(filtered)\(searched)\(who) · f filter · b board · ? help", width: width, colour: .title)
         let columns = [("#", 7), ("SLA", 9), ("Prio", 7), ("Channel", 10), ("Customer", 18), ("Assignee", 9)]
         let subjectWidth = max(10, width - columns.reduce(0) { $0 + $1.1 } - 1)
         var x = 0
@@ -592,6 +621,50 @@ public final class TerminalApp {
         return lines
     }
 
+    func drawBoard(width: Int, height: Int) {
+        put(0, 0, " Pishkhan · supervisor board · live · b or q back · ? help", width: width, colour: .title)
+        guard let board else {
+            put(2, 1, "Loading…", width: width - 1)
+            return
+        }
+        let now = Date()
+        var row = 2
+        let breached = tickets.filter { SLACountdown(dueAt: $0.dueAt, status: $0.status, now: now).state == .breached }
+        func ticketRow(_ t: QueueTicket) {
+            let countdown = SLACountdown(dueAt: t.dueAt, status: t.status, now: now)
+            put(row, 1, "#\(t.number)", width: 7)
+            put(row, 8, countdown.text, width: 9, colour: Self.colour(for: countdown.state))
+            put(row, 17, t.priority, width: 7, colour: t.priority == "urgent" ? .breached : nil)
+            put(row, 24, t.channel, width: 10)
+            put(row, 34, agentName(t.assigneeID), width: 12)
+            put(row, 46, t.subject, width: max(1, width - 47))
+            row += 1
+        }
+        let half = max(3, (height - 12) / 2)
+        put(row, 0, "Breached now: \(breached.count)", width: width, colour: .breached, attributes: pk_a_bold()); row += 1
+        for t in breached.prefix(half) { ticketRow(t) }
+        row += 1
+        put(row, 0, "Due within the hour: \(board.atRisk.count)", width: width, colour: .warning, attributes: pk_a_bold()); row += 1
+        for item in board.atRisk.prefix(half) { ticketRow(item.ticket) }
+        row += 1
+        put(row, 0, "Agent          open  pending  breached", width: width, attributes: pk_a_bold()); row += 1
+        for load in board.workload where row < height - 4 {
+            let name = load.agentID.map { agentName($0) } ?? "unassigned"
+            let line = name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                + String(format: " %4d  %7d  %8d", load.open, load.pending, load.breached)
+            put(row, 0, line, width: width, colour: load.breached > 0 ? .breached : nil)
+            row += 1
+        }
+        if let today = board.today {
+            let metrics = ["first-response", "next-response", "resolution"].compactMap { key -> String? in
+                guard let m = today.overall.metrics[key] else { return nil }
+                return "\(key) \(m.metPercent.map { String(format: "%.0f%%", $0) } ?? "—") met (\(m.breached) breached)"
+            }
+            put(height - 3, 0, "Today: \(today.overall.tickets) tickets · " + metrics.joined(separator: " · ") + " · \(today.overall.openBreaches) breaches open",
+                width: width, attributes: pk_a_bold())
+        }
+    }
+
     func drawEditor(width: Int, height: Int, note: Bool) {
         put(0, 0, note ? " Internal note (Ctrl-D add, Esc discard)" : " Reply to the customer (Ctrl-D send, Esc discard; /shortcut on a line inserts a canned response)",
             width: width, colour: note ? .note : .title)
@@ -610,6 +683,7 @@ public final class TerminalApp {
             "        c customer panel and suggestions · j/k scroll · q back",
             "Editor: type; Enter new line; a line \"/refund-72h\" becomes that canned response; Ctrl-D send; Esc discard",
             "SLA:    green on time · yellow due within an hour · red breached · cyan paused (waiting for the customer)",
+            "Board:  b (supervisors) breached and due-within-the-hour tickets, each agent's load, today's SLA · b/q back",
             "Live:   the screen follows the server's event stream; a red banner says when the connection is lost",
             "Any key returns.",
         ]

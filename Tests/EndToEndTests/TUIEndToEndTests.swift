@@ -149,6 +149,14 @@ import Testing
         try tmux.keys("f", "f", "f")
         try await tmux.waitFor("all tickets again") { $0.contains("2 open · by SLA urgency · Administrator") }
 
+        // The supervisor's board: each agent's load, live.
+        try tmux.keys("b")
+        let board = try await tmux.waitFor("the board") { $0.contains("supervisor board") && $0.contains("Agent          open  pending  breached") }
+        let adminRow = try #require(board.split(separator: "\n").first { $0.hasPrefix("Administrator") }, "\(board)")
+        #expect(adminRow.split(separator: " ").dropFirst().first == "1", "one open ticket assigned: \(adminRow)")
+        try tmux.keys("q")
+        try await tmux.waitFor("the queue after the board") { $0.contains("Pishkhan · queue · 2 open") }
+
         // Resizing redraws at the new width.
         try ProcessRunner.run(["tmux", "-S", tmux.socket, "resize-window", "-t", tmux.session, "-x", "80", "-y", "20"])
         let narrow = try await tmux.waitFor("a redraw at 80 columns") { screen in

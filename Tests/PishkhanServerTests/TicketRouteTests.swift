@@ -23,6 +23,30 @@ import Testing
         }
     }
 
+    @Test func aTokenKnowsItsAgentAndSupervisorsSeeEachAgentsLoad() async throws {
+        let app = try await TestApp.make()
+        let agentID = app.agents[.agent]!.id
+        try await app.run { c in
+            let me = try await c.call(.get, "/api/v1/agents/me", as: .agent)
+            #expect(me.status == .ok && me.int("id") == agentID && me["role"] as? String == "agent")
+            #expect(try await c.call(.get, "/api/v1/agents/me", as: .integration).int("id") == app.agents[.integration]!.id)
+            try await c.call(.get, "/api/v1/agents/me", as: nil).expectProblem(.unauthorized)
+
+            let t1 = try await c.inbound("w1", from: "a@example.com").int("ticketID")!
+            let t2 = try await c.inbound("w2", from: "b@example.com").int("ticketID")!
+            _ = try await c.inbound("w3", from: "c@example.com")
+            _ = try await c.call(.patch, "/api/v1/tickets/\(t1)", as: .agent, body: #"{"assigneeID":\#(agentID)}"#)
+            _ = try await c.call(.patch, "/api/v1/tickets/\(t2)", as: .agent, body: #"{"assigneeID":\#(agentID),"status":"pending"}"#)
+            try await c.call(.get, "/api/v1/agents/workload", as: .agent).expectProblem(.forbidden)
+            let load = try await c.call(.get, "/api/v1/agents/workload", as: .supervisor)
+            let rows = load["workload"] as? [[String: Any]] ?? []
+            let agentRow = rows.first { ($0["agentID"] as? NSNumber)?.int64Value == agentID }
+            #expect((agentRow?["open"] as? NSNumber)?.intValue == 1 && (agentRow?["pending"] as? NSNumber)?.intValue == 1)
+            let unassigned = rows.first { $0["agentID"] == nil }
+            #expect((unassigned?["open"] as? NSNumber)?.intValue == 1 && (unassigned?["breached"] as? NSNumber)?.intValue == 0)
+        }
+    }
+
     @Test func agentWorksATicketThroughTheAPI() async throws {
         let app = try await TestApp.make()
         let agentID = app.agents[.agent]!.id
