@@ -12,7 +12,7 @@ import Synchronization
 /// `swift run -c release pishkhan-bench ingest`.
 @main
 struct PishkhanBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pishkhan-bench", subcommands: [Ingest.self, SLA.self, MIME.self, IMAP.self, KB.self, SMSWebhook.self, Chat.self])
+    static let configuration = CommandConfiguration(commandName: "pishkhan-bench", subcommands: [Ingest.self, SLA.self, MIME.self, IMAP.self, KB.self, SMSWebhook.self, Chat.self, TUI.self])
 }
 
 struct Ingest: AsyncParsableCommand {

@@ -19,6 +19,14 @@ public struct APIClient: Sendable {
         self.token = token
     }
 
+    /// A server that is down is reported within two seconds (the shared client waits ten), so the screen
+    /// says so quickly; the TUI retries by itself.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(15))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     public static let decoder: JSONDecoder = {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .custom { decoder in
@@ -57,7 +65,7 @@ public struct APIClient: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            response = try await Self.http.execute(request, timeout: .seconds(15))
         } catch {
             throw Failure(status: 0, detail: "cannot reach \(server): \(error)")
         }
@@ -73,6 +81,7 @@ public struct APIClient: Sendable {
 /// The API's shapes the TUI reads.
 public struct TicketPage: Decodable, Sendable {
     public var items: [QueueTicket]
+    public var nextCursor: String?
 }
 
 public struct TicketDetail: Decodable, Sendable {

@@ -60,9 +60,24 @@ public final class TerminalApp {
         var text: String
     }
 
-    public init(api: APIClient, bidi: BidiMode = .reorder) {
+    /// Queue pages loaded (200 tickets each, most urgent first); more load as the cursor nears the end.
+    var pagesWanted = 1
+    var moreTickets = false
+    /// Timings for `pishkhan-bench tui`, written as lines to this file when set.
+    let trace: FileHandle?
+    var firstScreenTraced = false
+
+    public init(api: APIClient, bidi: BidiMode = .reorder, traceFile: String? = nil) {
         self.api = api
         self.bidi = bidi
+        trace = traceFile.flatMap { path in
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            return FileHandle(forWritingAtPath: path)
+        }
+    }
+
+    func traceLine(_ line: String) {
+        trace?.write(Data((line + "\n").utf8))
     }
 
     // MARK: Colours
@@ -105,6 +120,8 @@ public final class TerminalApp {
             init_pair(Colour.banner.rawValue, Int16(COLOR_WHITE), Int16(COLOR_RED))
             init_pair(Colour.title.rawValue, Int16(COLOR_BLACK), Int16(COLOR_CYAN))
         }
+        put(0, 0, " Pishkhan · connecting to \(api.server)…", width: Int(pk_cols()), colour: .title)
+        refresh_screen()
         await start()
         let feedTask = feed.map { feed in Task { await feed.run() } }
         defer { feedTask?.cancel() }
@@ -112,12 +129,19 @@ public final class TerminalApp {
             if dirty {
                 draw()
                 dirty = false
+                if !firstScreenTraced, !tickets.isEmpty, trace != nil {
+                    firstScreenTraced = true
+                    traceLine("first-screen \(Date().timeIntervalSince1970)")
+                }
             }
             var ch: wint_t = 0
             let result = get_wch(&ch)
             if result != pk_err() {
+                let pressed = ContinuousClock.now
                 await handle(Int32(bitPattern: ch), function: result == pk_key_code_yes())
-                dirty = true
+                draw()
+                dirty = false
+                if trace != nil { traceLine("key \((ContinuousClock.now - pressed).milliseconds)") }
             }
             await follow()
         }
@@ -150,6 +174,10 @@ public final class TerminalApp {
             pendingRefresh = false
             await refresh()
         }
+        updateBanner()
+    }
+
+    func updateBanner() {
         let streamLost = feed.map { !$0.snapshot.connected && $0.snapshot.lastError != nil } ?? false
         let text = restError.map { "Connection lost: \($0). Retrying…" } ?? (streamLost ? "Live updates lost; reconnecting to the event stream…" : nil)
         if text != banner {
@@ -162,9 +190,7 @@ public final class TerminalApp {
     func refresh() async {
         lastRefresh = ContinuousClock.now
         do {
-            let page = try await api.get("/api/v1/tickets?status=new,open,pending&sort=due&limit=200", as: TicketPage.self)
-            tickets = QueueOrder.urgency.sorted(page.items, now: Date())
-            cursor.follow(visibleTickets)
+            try await loadQueue()
             if case .ticket(let id) = screen { try await loadTicket(id, withPanel: detail?.ticket.id != id || profile == nil) }
             if case .editor(let id, _) = screen, detail?.ticket.id != id { try await loadTicket(id, withPanel: true) }
             if screen == .board { try await loadBoard() }
@@ -172,7 +198,38 @@ public final class TerminalApp {
         } catch {
             restError = "\(error)"
         }
+        updateBanner()
         dirty = true
+    }
+
+    /// The first `pagesWanted` pages of the queue, filtered by the server where it can ("mine", "unassigned").
+    func loadQueue() async throws {
+        var path = "/api/v1/tickets?status=new,open,pending&sort=due&limit=200"
+        if filter == .mine { path += "&assignee=me" }
+        if filter == .unassigned { path += "&assignee=none" }
+        var loaded: [QueueTicket] = []
+        var next: String?
+        for page in 0..<pagesWanted {
+            var url = path
+            if page > 0 {
+                guard let cursor = next?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) else { break }
+                url += "&cursor=" + cursor
+            }
+            let result = try await api.get(url, as: TicketPage.self)
+            loaded += result.items
+            next = result.nextCursor
+            if next == nil { break }
+        }
+        tickets = QueueOrder.urgency.sorted(loaded, now: Date())
+        moreTickets = next != nil
+        cursor.follow(visibleTickets)
+    }
+
+    /// Near the end of what is loaded: the next page.
+    func loadMoreIfNeeded() async {
+        guard moreTickets, cursor.index >= visibleTickets.count - 20 else { return }
+        pagesWanted += 1
+        await refresh()
     }
 
     func loadBoard() async throws {
@@ -236,9 +293,13 @@ public final class TerminalApp {
         let rows = visibleTickets
         if function {
             switch key {
-            case KEY_DOWN: cursor.move(by: 1, in: rows)
+            case KEY_DOWN:
+                cursor.move(by: 1, in: rows)
+                await loadMoreIfNeeded()
             case KEY_UP: cursor.move(by: -1, in: rows)
-            case KEY_NPAGE: cursor.move(by: max(1, Int(pk_lines()) - 4), in: rows)
+            case KEY_NPAGE:
+                cursor.move(by: max(1, Int(pk_lines()) - 4), in: rows)
+                await loadMoreIfNeeded()
             case KEY_PPAGE: cursor.move(by: -max(1, Int(pk_lines()) - 4), in: rows)
             case KEY_ENTER: await open(rows)
             default: break
@@ -246,7 +307,9 @@ public final class TerminalApp {
             return
         }
         switch character(key) {
-        case "j": cursor.move(by: 1, in: rows)
+        case "j":
+            cursor.move(by: 1, in: rows)
+            await loadMoreIfNeeded()
         case "k": cursor.move(by: -1, in: rows)
         case "\n", "\r": await open(rows)
         case "/":
@@ -254,7 +317,8 @@ public final class TerminalApp {
             search = ""
         case "f":
             filter = filter.next
-            cursor.follow(visibleTickets)
+            pagesWanted = 1
+            await refresh()
         case "b":
             guard me?.role == "supervisor" || me?.role == "admin" else {
                 status = "The board is for supervisors."
@@ -495,7 +559,7 @@ public final class TerminalApp {
         let searched = search.map { $0.isEmpty ? "" : " · search “\($0)”" } ?? ""
         let filtered = filter == .all ? "" : " · \(filter.rawValue)"
         let who = me.map { " · \($0.name)" } ?? ""
-        put(0, 0, " Pishkhan · queue · \(rows.count) open · by SLA urgency\(filtered)\(searched)\(who) · f filter · b board · ? help", width: width, colour: .title)
+        put(0, 0, " Pishkhan · queue · \(rows.count)\(moreTickets ? "+" : "") open · by SLA urgency\(filtered)\(searched)\(who) · f filter · b board · ? help", width: width, colour: .title)
         let columns = [("#", 7), ("SLA", 9), ("Prio", 7), ("Channel", 10), ("Customer", 18), ("Assignee", 9)]
         let subjectWidth = max(10, width - columns.reduce(0) { $0 + $1.1 } - 1)
         var x = 0
@@ -690,4 +754,9 @@ public final class TerminalApp {
         put(0, 0, " Pishkhan · keys", width: width, colour: .title)
         for (i, line) in keys.enumerated() { put(i + 2, 1, line, width: width - 1) }
     }
+}
+
+extension Duration {
+    /// Milliseconds, fractional.
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }

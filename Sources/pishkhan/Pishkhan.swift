@@ -276,6 +276,8 @@ struct TUI: AsyncParsableCommand {
             throw ValidationError("give an agent token with --token or PISHKHAN_TOKEN")
         }
         guard let mode = BidiMode(rawValue: bidi) else { throw ValidationError("--bidi must be reorder or terminal") }
-        try await TerminalApp(api: APIClient(server: server, token: token), bidi: mode).run()
+        // PISHKHAN_TUI_TRACE names a file for `pishkhan-bench tui` timings (first screen, redraw per key).
+        try await TerminalApp(api: APIClient(server: server, token: token), bidi: mode,
+                              traceFile: ProcessInfo.processInfo.environment["PISHKHAN_TUI_TRACE"]).run()
     }
 }

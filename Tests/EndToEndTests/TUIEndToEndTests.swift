@@ -163,6 +163,18 @@ import Testing
             screen.split(separator: "\n").allSatisfy { $0.count <= 80 } && screen.contains("Pishkhan · queue")
         }
         #expect(narrow.contains("#1") && narrow.contains("#2"))
+
+        // The server goes away: a banner says so; it comes back on the same address: the queue returns.
+        server.kill(SIGKILL)
+        try await tmux.waitFor("the connection banner") { $0.contains("Connection lost") }
+        let restarted = try ServerProcess(
+            dataDirectory: data, channels: ServerProcess.repository.appendingPathComponent("Channels"), port: server.port,
+            knowledgeBase: ServerProcess.repository.appendingPathComponent("KnowledgeBase"))
+        defer { restarted.kill(SIGKILL) }
+        try await restarted.waitUntilReady(expectToken: false, client: client)
+        try await tmux.waitFor("the queue after reconnecting", timeout: .seconds(30)) { screen in
+            !screen.contains("Connection lost") && !screen.contains("Live updates lost") && screen.contains("Pishkhan · queue · 2 open")
+        }
         try tmux.keys("q")
     }
 }
