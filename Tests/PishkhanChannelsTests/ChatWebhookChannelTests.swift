@@ -137,4 +137,33 @@ import Testing
         #expect(ChatWebhookCallback.acceptedID(Data(#"{"id":991}"#.utf8)) == "991")
         #expect(ChatWebhookCallback.acceptedID(Data("ok".utf8)) == nil)
     }
+
+    // MARK: Shipped examples
+
+    /// A shipped file with its commented-out section uncommented (from the line `# <section>:` on).
+    static func shipped(_ file: String, section: String) throws -> (commented: String, uncommented: String) {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Channels/\(file)")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var inExample = false
+        let uncommented = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if line == "# \(section):" { inExample = true }
+            return inExample && line.hasPrefix("# ") ? String(line.dropFirst(2)) : String(line)
+        }.joined(separator: "\n")
+        return (text, uncommented)
+    }
+
+    @Test func theShippedExamplesParseOnceUncommented() throws {
+        let partner = try Self.shipped("partner-chat.yaml", section: "webhook")
+        #expect(try ChatWebhookConfig.parse(partner.commented, id: "partner-chat", file: "partner-chat.yaml") == nil, "commented out by default")
+        let webhook = try #require(try ChatWebhookConfig.parse(partner.uncommented, id: "partner-chat", file: "partner-chat.yaml"))
+        #expect(webhook.secretEnv == "PISHKHAN_PARTNER_CHAT_SECRET" && webhook.callbackURL == "https://chat.partner.example/pishkhan/replies")
+        #expect(try ChannelDirectory.parse(partner.commented, id: "partner-chat", file: "partner-chat.yaml").kind == .webhook)
+
+        let telegram = try Self.shipped("telegram.yaml", section: "telegram")
+        #expect(try TelegramChannelConfig.parse(telegram.commented, id: "telegram", file: "telegram.yaml") == nil, "commented out by default")
+        let bot = try #require(try TelegramChannelConfig.parse(telegram.uncommented, id: "telegram", file: "telegram.yaml"))
+        #expect(bot == TelegramChannelConfig(channel: "telegram", botTokenEnv: "PISHKHAN_TELEGRAM_BOT_TOKEN",
+                                             secretTokenEnv: "PISHKHAN_TELEGRAM_WEBHOOK_SECRET", apiBaseURL: "https://api.telegram.org"))
+    }
 }
