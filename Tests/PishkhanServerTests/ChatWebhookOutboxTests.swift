@@ -188,4 +188,13 @@ final class FakeChatPlatform: Sendable {
             #expect(message.deliveryStatus == .failed && message.deliveryError == "HTTP 403: Forbidden: bot was blocked by the user")
         }
     }
+
+    @Test func anUnreachableBotAPIIsRetriedWithoutTheTokenInTheReason() async throws {
+        let app = try await App.make(telegramBase: "http://127.0.0.1:9")
+        let (ticket, id) = try await Self.replyQueued(app, inbound: Self.telegramMessage(app), channel: ChannelSettings(id: "telegram", kind: .telegram), text: "Hi")
+        #expect(try await app.worker(timeout: .seconds(1)).deliverDue() == 1)
+        #expect(try await Self.message(app, ticket, id).deliveryStatus == .queued)
+        let reason = try #require(try await app.store.outbox(status: .queued, limit: 10).first?.lastError)
+        #expect(reason.contains("cannot reach the Bot API") && !reason.contains(App.telegramCredentials.botToken))
+    }
 }
