@@ -3,7 +3,7 @@ import PishkhanCore
 import Yams
 
 /// The configured channels, loaded from `Channels/*.yaml` (one file per channel, the file name is the
-/// channel id). Kind-specific sections (IMAP, SMS provider, chat) are read by their adapters; this reads
+/// channel id). Kind-specific sections (IMAP, SMS provider, chat, chat webhook, Telegram) are read by their adapters; this reads
 /// what Intake needs and rejects a file it cannot use, naming the file and the field.
 public struct ChannelDirectory: Sendable {
     public private(set) var channels: [String: ChannelSettings]
@@ -13,13 +13,19 @@ public struct ChannelDirectory: Sendable {
     public private(set) var sms: [String: SMSChannelConfig]
     /// The web-chat settings of chat channels that have them, by channel id.
     public private(set) var chat: [String: ChatChannelConfig]
+    /// The partner settings of chat-webhook (`webhook`) channels that have them, by channel id.
+    public private(set) var webhook: [String: ChatWebhookConfig]
+    /// The bot settings of Telegram channels that have them, by channel id.
+    public private(set) var telegram: [String: TelegramChannelConfig]
 
     public init(_ channels: [ChannelSettings], email: [EmailChannelConfig] = [], sms: [SMSChannelConfig] = [],
-                chat: [ChatChannelConfig] = []) {
+                chat: [ChatChannelConfig] = [], webhook: [ChatWebhookConfig] = [], telegram: [TelegramChannelConfig] = []) {
         self.channels = Dictionary(channels.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         self.email = Dictionary(email.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
         self.sms = Dictionary(sms.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
         self.chat = Dictionary(chat.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
+        self.webhook = Dictionary(webhook.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
+        self.telegram = Dictionary(telegram.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     public subscript(id: String) -> ChannelSettings? { channels[id] }
@@ -37,17 +43,23 @@ public struct ChannelDirectory: Sendable {
         var email: [EmailChannelConfig] = []
         var sms: [SMSChannelConfig] = []
         var chat: [ChatChannelConfig] = []
+        var webhook: [ChatWebhookConfig] = []
+        var telegram: [TelegramChannelConfig] = []
         for file in files {
             let url = directory.appendingPathComponent(file)
             let id = (file as NSString).deletingPathExtension
             let text = try String(contentsOf: url, encoding: .utf8)
             let settings = try parse(text, id: id, file: file)
             result.append(settings)
-            if settings.kind == .email, let mail = try EmailChannelConfig.parse(text, id: id, file: file) { email.append(mail) }
-            if settings.kind == .sms, let provider = try SMSChannelConfig.parse(text, id: id, file: file) { sms.append(provider) }
-            if settings.kind == .chat, let widget = try ChatChannelConfig.parse(text, id: id, file: file) { chat.append(widget) }
+            switch settings.kind {
+            case .email: if let mail = try EmailChannelConfig.parse(text, id: id, file: file) { email.append(mail) }
+            case .sms: if let provider = try SMSChannelConfig.parse(text, id: id, file: file) { sms.append(provider) }
+            case .chat: if let widget = try ChatChannelConfig.parse(text, id: id, file: file) { chat.append(widget) }
+            case .webhook: if let partner = try ChatWebhookConfig.parse(text, id: id, file: file) { webhook.append(partner) }
+            case .telegram: if let bot = try TelegramChannelConfig.parse(text, id: id, file: file) { telegram.append(bot) }
+            }
         }
-        return ChannelDirectory(result, email: email, sms: sms, chat: chat)
+        return ChannelDirectory(result, email: email, sms: sms, chat: chat, webhook: webhook, telegram: telegram)
     }
 
     struct File: Decodable {

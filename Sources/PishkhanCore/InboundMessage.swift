@@ -8,6 +8,10 @@ public struct InboundMessage: Codable, Sendable, Equatable {
     /// IMAP UIDVALIDITY+UID or Message-ID, SMS provider id, chat client message id.
     public var externalID: String
     public var sender: Sender
+    /// More ways to reach the sender that they gave themselves (the email or phone a chat visitor typed).
+    /// Intake normalizes them and files them under the sender's customer; an identity already known finds
+    /// that customer, so one person writing by SMS and by chat is one customer.
+    public var contacts: [Contact]
     public var threadHints: ThreadHints
     public var subject: String?
     public var text: String
@@ -32,6 +36,17 @@ public struct InboundMessage: Codable, Sendable, Equatable {
             self.kind = kind
             self.address = address
             self.displayName = displayName
+        }
+    }
+
+    /// An identity the sender gave besides the one they write from.
+    public struct Contact: Codable, Sendable, Equatable {
+        public var kind: IdentityKind
+        public var address: String
+
+        public init(kind: IdentityKind, address: String) {
+            self.kind = kind
+            self.address = address
         }
     }
 
@@ -79,7 +94,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
     }
 
     public init(
-        channel: String, channelKind: ChannelKind, externalID: String, sender: Sender,
+        channel: String, channelKind: ChannelKind, externalID: String, sender: Sender, contacts: [Contact] = [],
         threadHints: ThreadHints = ThreadHints(), subject: String? = nil, text: String, html: String? = nil,
         attachments: [Attachment] = [], media: [MediaLink] = [], sentAt: Date? = nil, receivedAt: Date? = nil, automated: Bool = false
     ) {
@@ -87,6 +102,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
         self.channelKind = channelKind
         self.externalID = externalID
         self.sender = sender
+        self.contacts = contacts
         self.threadHints = threadHints
         self.subject = subject
         self.text = text
@@ -104,6 +120,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
         channelKind = try c.decode(ChannelKind.self, forKey: .channelKind)
         externalID = try c.decode(String.self, forKey: .externalID)
         sender = try c.decode(Sender.self, forKey: .sender)
+        contacts = try c.decodeIfPresent([Contact].self, forKey: .contacts) ?? []
         threadHints = try c.decodeIfPresent(ThreadHints.self, forKey: .threadHints) ?? ThreadHints()
         subject = try c.decodeIfPresent(String.self, forKey: .subject)
         text = try c.decodeIfPresent(String.self, forKey: .text) ?? ""
@@ -123,6 +140,7 @@ public struct InboundMessage: Codable, Sendable, Equatable {
         if text.isEmpty && (html ?? "").isEmpty && attachments.isEmpty && media.isEmpty {
             throw ValidationError(field: "text", reason: "a message needs text, html, an attachment or media")
         }
+        if contacts.count > 10 { throw ValidationError(field: "contacts", reason: "must be at most 10") }
         for (i, m) in media.enumerated() where m.url.isEmpty || m.url.utf8.count > 2048 {
             throw ValidationError(field: "media[\(i)].url", reason: "must be a link of at most 2048 bytes")
         }

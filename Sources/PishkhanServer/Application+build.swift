@@ -19,11 +19,21 @@ public struct AppDependencies: Sendable {
     public var chatSecret: String?
     /// Pushes chat replies to this server's open visitor connections; runs with the application.
     public let chatHub: ChatHub
+    /// Chat-webhook channels' shared secrets (read from the environment at start), by channel id.
+    public var webhookSecrets: [String: String]
+    /// Telegram channels' bot tokens and webhook secrets (read from the environment at start), by channel id.
+    public var telegramCredentials: [String: TelegramCredentials]
+    /// The time signed webhook calls are checked against.
+    public var clock: any WallClock
 
     public init(store: any Store, channels: ChannelDirectory, rules: PriorityRules = .standard, metrics: ServerMetrics = ServerMetrics(),
                 knowledge: KnowledgeBase? = nil, smsCredentials: [String: SMSCredentials] = [:],
-                chatSecret: String? = nil) {
+                chatSecret: String? = nil, webhookSecrets: [String: String] = [:], telegramCredentials: [String: TelegramCredentials] = [:],
+                clock: any WallClock = SystemWallClock()) {
         self.chatSecret = chatSecret
+        self.webhookSecrets = webhookSecrets
+        self.telegramCredentials = telegramCredentials
+        self.clock = clock
         self.store = store
         self.channels = channels
         self.smsCredentials = smsCredentials
@@ -60,6 +70,10 @@ public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContex
     HelpPages(knowledge: deps.knowledge).register(on: router)
     SMSWebhookRoutes(store: deps.store, channels: deps.channels, credentials: deps.smsCredentials, rules: deps.rules, metrics: deps.metrics)
         .register(on: router)
+    ChatWebhookRoutes(store: deps.store, channels: deps.channels, secrets: deps.webhookSecrets, rules: deps.rules, metrics: deps.metrics,
+                      clock: deps.clock).register(on: router)
+    TelegramWebhookRoutes(store: deps.store, channels: deps.channels, credentials: deps.telegramCredentials, rules: deps.rules,
+                          metrics: deps.metrics).register(on: router)
 
     let api = router.group("api/v1").add(middleware: AuthMiddleware(store: deps.store, tokens: TokenCache()))
     APIRoutes(store: deps.store, channels: deps.channels, rules: deps.rules, metrics: deps.metrics).register(on: api)

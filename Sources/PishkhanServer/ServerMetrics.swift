@@ -46,6 +46,20 @@ public final class ServerMetrics: Sendable {
             labels: [("channel", channel), ("reason", reason)])
     }
 
+    /// Chat-webhook and Telegram webhook calls refused, by channel kind, channel and reason.
+    func chatWebhookRefused(kind: String, channel: String, reason: String) -> Counter {
+        registry.makeCounter(
+            descriptor: .init(namespace: "pishkhan", metricName: "chat_webhook_refused", unitName: "total", helpText: "Chat-webhook and Telegram webhook calls refused"),
+            labels: [("kind", kind), ("channel", channel), ("reason", reason)])
+    }
+
+    /// Telegram updates answered 200 but not stored (unsupported updates or content, group chats), by reason.
+    func telegramUpdatesIgnored(channel: String, reason: String) -> Counter {
+        registry.makeCounter(
+            descriptor: .init(namespace: "pishkhan", metricName: "telegram_updates_ignored", unitName: "total", helpText: "Telegram updates taken but not stored"),
+            labels: [("channel", channel), ("reason", reason)])
+    }
+
     func httpDuration(method: String, route: String, status: Int) -> DurationHistogram {
         registry.makeDurationHistogram(
             descriptor: .init(namespace: "pishkhan", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency by route"),

@@ -350,6 +350,11 @@ enum Migrations {
                 CREATE INDEX messages_provider ON messages(channel, provider_id) WHERE provider_id IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("2026-11-27-chat-webhooks") { db in
+            // Chat webhooks and Telegram: a reply longer than one platform message is sent in parts; the
+            // parts already accepted are counted so a retry sends only the rest, never one twice.
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

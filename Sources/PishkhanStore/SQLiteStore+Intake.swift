@@ -24,13 +24,23 @@ extension SQLiteStore {
             let hashes = try await attachments.write(message.attachments.map(\.content))
             stored = Array(zip(message.attachments, hashes))
         }
+        // Contacts the sender gave are normalized like senders; one that is not valid (a mistyped email)
+        // is left out rather than refusing the message.
+        var contacts: [(IdentityKind, String)] = []
+        for contact in message.contacts {
+            guard let value = try? normalizer.normalize(kind: contact.kind, contact.address),
+                  !(contact.kind == kind && value == address), !contacts.contains(where: { $0 == (contact.kind, value) }) else { continue }
+            contacts.append((contact.kind, value))
+        }
         // Text work happens here, on the caller's thread, so the single writer only does SQL.
-        let prepared = Intake.Prepared(
+        var prepared = Intake.Prepared(
             message: message, identityKind: kind, address: address, files: stored,
             keywordPriority: rules.keywordPriority(subject: message.subject, text: message.text))
+        prepared.contacts = contacts
+        let work = prepared
         let now = clock()
         return try await committer.submit { db, log in
-            try Intake(db: db, now: now).ingest(prepared, channel: channel, rules: rules, sla: self.slaConfiguration(), log: &log)
+            try Intake(db: db, now: now).ingest(work, channel: channel, rules: rules, sla: self.slaConfiguration(), log: &log)
         }
     }
 }
@@ -46,6 +56,8 @@ struct Intake {
         var identityKind: IdentityKind
         /// Normalized sender address.
         var address: String
+        /// Normalized identities the sender gave besides their address (kind, value).
+        var contacts: [(IdentityKind, String)] = []
         var files: [(InboundMessage.Attachment, String)]
         var keywordPriority: Priority?
         var displayName: String?
@@ -83,17 +95,20 @@ struct Intake {
         let t = now.seconds
         if m.automated { return try ingestAutomated(p, channel: channel, log: &log) }
 
-        // 2. Identity → customer, creating both when the sender is new.
+        // 2. Identity → customer, creating both when the sender is new. The sender's own identity decides;
+        // when it is new, an identity they gave (a phone, an email) that is already known finds its customer.
+        // Identities not yet known are filed under that customer; one already another customer's stays
+        // theirs (one identity, one customer; merging people is an agent's audited decision).
         var customerCreated = false
         let customerID: Int64
         let tier: CustomerTier
-        if let found = try Binder.first(db, "SELECT c.id, c.tier, c.name IS NULL FROM identities i JOIN customers c ON c.id = i.customer_id WHERE i.kind = ? AND i.value = ?", {
-            $0.text(p.identityKind.rawValue)
-            $0.text(p.address)
-        }, read: { ($0.int(0), $0.text(1), $0.int(2) == 1) }) {
-            customerID = found.0
-            tier = found.1.flatMap(CustomerTier.init(rawValue:)) ?? .standard
-            if found.2, let display = p.displayName {
+        let bySender = try customer(kind: p.identityKind, value: p.address)
+        var found = bySender
+        for (kind, value) in p.contacts where found == nil { found = try customer(kind: kind, value: value) }
+        if let found {
+            customerID = found.id
+            tier = found.tier
+            if found.unnamed, let display = p.displayName {
                 try Binder.execute(db, "UPDATE customers SET name = ?, search_name = ?, last_contact_at = ?, updated_at = ? WHERE id = ?") {
                     $0.text(display)
                     $0.text(p.foldedName)
@@ -118,15 +133,20 @@ struct Intake {
             }
             customerID = db.lastInsertedRowID
             tier = .standard
-            try Binder.execute(db, "INSERT INTO identities (customer_id, kind, value, channel, created_at) VALUES (?, ?, ?, ?, ?)") {
+            customerCreated = true
+            try log.append(db, .customerCreated, ticket: nil, customer: customerID, at: now, data: ["customerID": .int(customerID)])
+        }
+        for (kind, value) in (bySender == nil ? [(p.identityKind, p.address)] : []) + p.contacts {
+            try Binder.execute(db, """
+                INSERT INTO identities (customer_id, kind, value, channel, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (kind, value) DO NOTHING
+                """) {
                 $0.int(customerID)
-                $0.text(p.identityKind.rawValue)
-                $0.text(p.address)
+                $0.text(kind.rawValue)
+                $0.text(value)
                 $0.text(m.channel)
                 $0.double(t)
             }
-            customerCreated = true
-            try log.append(db, .customerCreated, ticket: nil, customer: customerID, at: now, data: ["customerID": .int(customerID)])
         }
 
         // 3. Thread: explicit hints, then the subject token, then recency on conversational channels.
@@ -308,6 +328,14 @@ struct Intake {
             .trimmed ?? ""
         if firstLine.isEmpty { return "(no subject)" }
         return firstLine.count > 80 ? String(firstLine.prefix(80)) + "…" : firstLine
+    }
+
+    /// The customer an identity belongs to: id, tier, and whether they have no name yet.
+    private func customer(kind: IdentityKind, value: String) throws -> (id: Int64, tier: CustomerTier, unnamed: Bool)? {
+        try Binder.first(db, "SELECT c.id, c.tier, c.name IS NULL FROM identities i JOIN customers c ON c.id = i.customer_id WHERE i.kind = ? AND i.value = ?", {
+            $0.text(kind.rawValue)
+            $0.text(value)
+        }, read: { ($0.int(0), $0.text(1).flatMap(CustomerTier.init(rawValue:)) ?? .standard, $0.int(2) == 1) })
     }
 
     /// Follows merges to the ticket that now holds the conversation.

@@ -43,18 +43,8 @@ extension SQLiteStore {
     public func markSMSAccepted(_ job: OutboundSMS, providerID: String, providerStatus: String?) async throws {
         let now = clock()
         try await write { db, log in
-            try db.execute(sql: "UPDATE outbox SET status = 'sent', last_error = NULL WHERE id = ?", arguments: [job.outboxID])
-            try db.execute(sql: """
-                UPDATE messages SET delivery_status = 'sent', sent_at = ?, provider_id = ?, provider_status = ?, delivery_error = NULL
-                WHERE id = ?
-                """, arguments: [now.seconds, providerID, providerStatus, job.messageID])
-            try db.execute(sql: """
-                INSERT INTO channel_state (channel, sent) VALUES (?, 1)
-                ON CONFLICT(channel) DO UPDATE SET sent = channel_state.sent + 1
-                """, arguments: [job.channel])
-            try log.append(db, .messageDelivery, ticket: job.ticketID, customer: nil, at: now, data: [
-                "messageID": .int(job.messageID), "status": .string("sent"), "providerID": .string(providerID),
-            ])
+            try Self.markOutboxSent(db, log: &log, outboxID: job.outboxID, messageID: job.messageID, ticketID: job.ticketID,
+                                    channel: job.channel, providerID: providerID, providerStatus: providerStatus, now: now)
         }
     }
 
@@ -63,21 +53,8 @@ extension SQLiteStore {
     public func markSMSFailed(_ job: OutboundSMS, reason: String, retryAt: Date?) async throws {
         let now = clock()
         try await write { db, log in
-            let status = retryAt == nil ? "failed" : "queued"
-            let reason = String(reason.prefix(1000))
-            try db.execute(sql: "UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                           arguments: [status, reason, (retryAt ?? now).seconds, job.outboxID])
-            try db.execute(sql: "UPDATE messages SET delivery_status = ?, delivery_error = ? WHERE id = ?",
-                           arguments: [status, retryAt == nil ? reason : nil, job.messageID])
-            try db.execute(sql: """
-                INSERT INTO channel_state (channel, send_failures) VALUES (?, 1)
-                ON CONFLICT(channel) DO UPDATE SET send_failures = channel_state.send_failures + 1
-                """, arguments: [job.channel])
-            if retryAt == nil {
-                try log.append(db, .messageDelivery, ticket: job.ticketID, customer: nil, at: now, data: [
-                    "messageID": .int(job.messageID), "status": .string("failed"), "reason": .string(String(reason.prefix(300))),
-                ])
-            }
+            try Self.markOutboxFailed(db, log: &log, outboxID: job.outboxID, messageID: job.messageID, ticketID: job.ticketID,
+                                      channel: job.channel, reason: reason, retryAt: retryAt, now: now)
         }
     }
 

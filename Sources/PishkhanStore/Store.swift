@@ -137,4 +137,12 @@ public protocol Store: Sendable {
     func markChatSent(messageIDs: [Int64]) async throws
     /// Marks every reply still queued on these chat channels sent (kept for replay); returns how many.
     func markStoredChatRepliesSent(channels: Set<String>, limit: Int) async throws -> Int
+
+    // MARK: Chat webhooks and Telegram
+    /// Due replies and bot answers on these chat-webhook and Telegram channels, leased, with the conversation they answer.
+    func claimChatReplies(channels: Set<String>, limit: Int, lease: TimeInterval) async throws -> [OutboundChatReply]
+    /// Part `part` (from 0) of a split reply was accepted; a retry sends only the parts after it.
+    func recordChatReplyPart(_ job: OutboundChatReply, part: Int, providerID: String?) async throws
+    func markChatReplySent(_ job: OutboundChatReply, providerID: String?, providerStatus: String?) async throws
+    func markChatReplyFailed(_ job: OutboundChatReply, reason: String, retryAt: Date?) async throws
 }

@@ -128,9 +128,22 @@ struct Serve: AsyncParsableCommand {
                 accountSID: try Self.secret(sms.accountSidEnv, sms.channel, what: "SMS account id"),
                 authToken: try Self.secret(sms.authTokenEnv, sms.channel, what: "SMS auth token"))
         }
+        // Chat webhooks and Telegram: the same rule. A channel whose file has no webhook/telegram section
+        // takes no webhooks (the shipped files keep theirs commented out); one with a section needs its variables.
+        var webhookSecrets: [String: String] = [:]
+        for webhook in channelDirectory.webhook.values {
+            webhookSecrets[webhook.channel] = try Self.secret(webhook.secretEnv, webhook.channel, what: "chat-webhook secret")
+        }
+        var telegramCredentials: [String: TelegramCredentials] = [:]
+        for telegram in channelDirectory.telegram.values {
+            telegramCredentials[telegram.channel] = TelegramCredentials(
+                botToken: try Self.secret(telegram.botTokenEnv, telegram.channel, what: "Telegram bot token"),
+                secretToken: try Self.secret(telegram.secretTokenEnv, telegram.channel, what: "Telegram webhook secret"))
+        }
         let deps = AppDependencies(store: store, channels: channelDirectory, rules: config.priorityRules, knowledge: knowledge,
                                    smsCredentials: smsCredentials,
-                                   chatSecret: ProcessInfo.processInfo.environment["PISHKHAN_CHAT_SECRET"])
+                                   chatSecret: ProcessInfo.processInfo.environment["PISHKHAN_CHAT_SECRET"],
+                                   webhookSecrets: webhookSecrets, telegramCredentials: telegramCredentials)
         let app = buildApplication(deps, host: config.host, port: config.port, logger: logger)
         let scheduler = SLAScheduler(store: store, logger: logger, metrics: deps.metrics)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: scheduler)]
@@ -154,6 +167,10 @@ struct Serve: AsyncParsableCommand {
         }
         let smsOutbox = SMSOutboxWorker(channels: Array(channelDirectory.sms.values), credentials: smsCredentials, store: store, logger: logger)
         if !smsOutbox.isEmpty { services.append(.init(service: smsOutbox)) }
+        let chatWebhookOutbox = ChatWebhookOutboxWorker(
+            webhooks: Array(channelDirectory.webhook.values), secrets: webhookSecrets, telegram: Array(channelDirectory.telegram.values),
+            telegramCredentials: telegramCredentials, store: store, logger: logger)
+        if !chatWebhookOutbox.isEmpty { services.append(.init(service: chatWebhookOutbox)) }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

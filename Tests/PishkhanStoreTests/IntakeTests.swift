@@ -237,3 +237,49 @@ import Testing
         #expect(assignees == [a.id, b.id, b.id, nil, nil])
     }
 }
+
+@Suite struct ContactIdentityTests {
+    let clock = TestClock()
+    let store: SQLiteStore
+    static let partner = ChannelSettings(id: "partner-chat", kind: .webhook)
+
+    init() throws {
+        store = try SQLiteStore.inMemory(attachmentsDirectory: Fixture.tempDirectory(), clock: clock.function)
+    }
+
+    static func chat(_ id: String, visitor: String, contacts: [InboundMessage.Contact]) -> InboundMessage {
+        InboundMessage(channel: "partner-chat", channelKind: .webhook, externalID: id, sender: .init(kind: .external, address: "partner-chat:\(visitor)"),
+                       contacts: contacts, threadHints: .init(conversationID: "c-\(visitor)"), text: "hello")
+    }
+
+    @Test func aKnownPhoneAVisitorGivesFindsTheirCustomer() async throws {
+        let sms = try await store.ingest(Fixture.sms("SM1", from: "09121234567"), channel: Fixture.sms, rules: Fixture.rules)
+        let chat = try await store.ingest(Self.chat("m1", visitor: "v1", contacts: [.init(kind: .phone, address: "+98 912 123 4567")]),
+                                          channel: Self.partner, rules: Fixture.rules)
+        #expect(chat.customerID == sms.customerID && !chat.customerCreated)
+        let identities = try await store.customerSummary(id: sms.customerID).identities.map(\.value)
+        #expect(Set(identities) == ["+989121234567", "partner-chat:v1"])
+    }
+
+    @Test func contactsGivenFirstJoinTheNewCustomerAndBadOnesAreLeftOut() async throws {
+        let chat = try await store.ingest(Self.chat("m1", visitor: "v2", contacts: [.init(kind: .email, address: " Mina@Example.COM "),
+                                                                                     .init(kind: .email, address: "not an email")]),
+                                          channel: Self.partner, rules: Fixture.rules)
+        #expect(chat.customerCreated)
+        let email = try await store.ingest(Fixture.email("e1", from: "mina@example.com"), channel: Fixture.email, rules: Fixture.rules)
+        #expect(email.customerID == chat.customerID)
+        let identities = try await store.customerSummary(id: chat.customerID).identities.map(\.value)
+        #expect(Set(identities) == ["partner-chat:v2", "mina@example.com"])
+    }
+
+    @Test func anIdentityOfAnotherCustomerStaysTheirs() async throws {
+        let ali = try await store.ingest(Fixture.email("e1", from: "ali@example.com"), channel: Fixture.email, rules: Fixture.rules)
+        let visitor = try await store.ingest(Self.chat("m1", visitor: "v3", contacts: []), channel: Self.partner, rules: Fixture.rules)
+        // The known visitor now claims Ali's address: they stay who they were, and the address stays Ali's.
+        let claim = try await store.ingest(Self.chat("m2", visitor: "v3", contacts: [.init(kind: .email, address: "ali@example.com")]),
+                                           channel: Self.partner, rules: Fixture.rules)
+        #expect(claim.customerID == visitor.customerID && claim.customerID != ali.customerID)
+        #expect(try await store.customerSummary(id: ali.customerID).identities.map(\.value) == ["ali@example.com"])
+        #expect(try await store.customerSummary(id: visitor.customerID).identities.map(\.value) == ["partner-chat:v3"])
+    }
+}

@@ -64,15 +64,11 @@ public struct SMSChannelConfig: Sendable, Equatable {
         guard let type = ProviderType(rawValue: typeName) else {
             throw fail("provider.type", "'\(typeName)' is not one of \(ProviderType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        var base = try httpURL(p.baseURL ?? "https://api.twilio.com", field: "provider.baseURL", fail: fail)
+        var base = try ConfigValue.httpURL(p.baseURL ?? "https://api.twilio.com", field: "provider.baseURL", fail: fail)
         // The shipped example once named the versioned root; the version is ours to add.
         if base.hasSuffix("/2010-04-01") { base.removeLast("/2010-04-01".count) }
         func variable(_ value: String?, _ field: String, example: String) throws -> String {
-            guard let value else { throw fail(field, "is required: the name of the environment variable that holds it, like \(example)") }
-            guard value.range(of: "^[A-Z_][A-Z0-9_]*$", options: .regularExpression) != nil else {
-                throw fail(field, "must name an environment variable, like \(example)")
-            }
-            return value
+            try ConfigValue.variable(value, field, example: example, fail: fail)
         }
         let sidEnv = try variable(p.accountSidEnv, "provider.accountSidEnv", example: "PISHKHAN_SMS_ACCOUNT_SID")
         let tokenEnv = try variable(p.authTokenEnv, "provider.authTokenEnv", example: "PISHKHAN_SMS_AUTH_TOKEN")
@@ -82,21 +78,9 @@ public struct SMSChannelConfig: Sendable, Equatable {
         guard let publicText = p.publicBaseURL else {
             throw fail("provider.publicBaseURL", "is required: the public https:// address the provider reaches this server at")
         }
-        let publicBase = try httpURL(publicText, field: "provider.publicBaseURL", fail: fail)
+        let publicBase = try ConfigValue.httpURL(publicText, field: "provider.publicBaseURL", fail: fail)
         return SMSChannelConfig(channel: id, provider: type, baseURL: base, accountSidEnv: sidEnv, authTokenEnv: tokenEnv,
                                 from: from, publicBaseURL: publicBase)
-    }
-
-    /// An http(s) URL with a host and no query or fragment, without its trailing slash.
-    private static func httpURL(_ text: String, field: String, fail: (String, String) -> ChannelConfigError) throws -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard let url = URLComponents(string: trimmed), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil else {
-            throw fail(field, "'\(text)' is not an http:// or https:// address without query")
-        }
-        var result = trimmed
-        while result.hasSuffix("/") { result.removeLast() }
-        return result
     }
 }
 

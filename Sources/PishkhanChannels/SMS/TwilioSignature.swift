@@ -28,12 +28,6 @@ public enum TwilioSignature {
         return constantTimeEquals(Array(signature.utf8), Array(compute(url: url, parameters: parameters, authToken: authToken).utf8))
     }
 
-    /// Compares without stopping at the first difference, so the time taken does not tell an attacker how
-    /// much of a forged signature was right. Lengths are public (a base64 SHA-1 is always 28 bytes).
-    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0
-    }
+    /// Compares in constant time (see `ConstantTime`).
+    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool { ConstantTime.equals(a, b) }
 }
