@@ -43,10 +43,24 @@ public struct InboundMessage: Codable, Sendable, Equatable {
     public struct Contact: Codable, Sendable, Equatable {
         public var kind: IdentityKind
         public var address: String
+        /// Whether the sender's platform vouches for it (a Telegram contact card, a partner that checked
+        /// it). An unverified one (typed into the chat widget by anyone) is kept with the sender's own
+        /// customer when nobody else has it, and never finds an existing customer.
+        public var verified: Bool
 
-        public init(kind: IdentityKind, address: String) {
+        public init(kind: IdentityKind, address: String, verified: Bool = true) {
             self.kind = kind
             self.address = address
+            self.verified = verified
+        }
+
+        enum CodingKeys: String, CodingKey { case kind, address, verified }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try c.decode(IdentityKind.self, forKey: .kind)
+            address = try c.decode(String.self, forKey: .address)
+            verified = try c.decodeIfPresent(Bool.self, forKey: .verified) ?? true
         }
     }
 

@@ -27,16 +27,18 @@ extension SQLiteStore {
         // Contacts the sender gave are normalized like senders; one that is not valid (a mistyped email)
         // is left out rather than refusing the message.
         var contacts: [(IdentityKind, String)] = []
+        var unverified: [(IdentityKind, String)] = []
         for contact in message.contacts {
             guard let value = try? normalizer.normalize(kind: contact.kind, contact.address),
-                  !(contact.kind == kind && value == address), !contacts.contains(where: { $0 == (contact.kind, value) }) else { continue }
-            contacts.append((contact.kind, value))
+                  !(contact.kind == kind && value == address), !(contacts + unverified).contains(where: { $0 == (contact.kind, value) }) else { continue }
+            if contact.verified { contacts.append((contact.kind, value)) } else { unverified.append((contact.kind, value)) }
         }
         // Text work happens here, on the caller's thread, so the single writer only does SQL.
         var prepared = Intake.Prepared(
             message: message, identityKind: kind, address: address, files: stored,
             keywordPriority: rules.keywordPriority(subject: message.subject, text: message.text))
         prepared.contacts = contacts
+        prepared.unverifiedContacts = unverified
         let work = prepared
         let now = clock()
         return try await committer.submit { db, log in
@@ -58,6 +60,8 @@ struct Intake {
         var address: String
         /// Normalized identities the sender gave besides their address (kind, value).
         var contacts: [(IdentityKind, String)] = []
+        /// Given but not vouched for: filed under the customer when free, never used to find one.
+        var unverifiedContacts: [(IdentityKind, String)] = []
         var files: [(InboundMessage.Attachment, String)]
         var keywordPriority: Priority?
         var displayName: String?
@@ -136,7 +140,7 @@ struct Intake {
             customerCreated = true
             try log.append(db, .customerCreated, ticket: nil, customer: customerID, at: now, data: ["customerID": .int(customerID)])
         }
-        for (kind, value) in (bySender == nil ? [(p.identityKind, p.address)] : []) + p.contacts {
+        for (kind, value) in (bySender == nil ? [(p.identityKind, p.address)] : []) + p.contacts + p.unverifiedContacts {
             try Binder.execute(db, """
                 INSERT INTO identities (customer_id, kind, value, channel, created_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (kind, value) DO NOTHING

@@ -60,8 +60,9 @@ import Testing
         }
 
         /// Says hello and returns the welcome frame.
-        mutating func hello(token: String? = nil, lastSeq: Int64? = nil, name: String = "Sara") async throws -> [String: Any] {
+        mutating func hello(token: String? = nil, lastSeq: Int64? = nil, name: String = "Sara", email: String? = nil) async throws -> [String: Any] {
             var fields = ["\"type\":\"hello\"", "\"name\":\"\(name)\""]
+            if let email { fields.append("\"email\":\"\(email)\"") }
             if let token { fields.append("\"visitorToken\":\"\(token)\"") }
             if let lastSeq { fields.append("\"lastSeq\":\(lastSeq)") }
             try await send("{\(fields.joined(separator: ","))}")
@@ -318,6 +319,39 @@ import Testing
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
+
+    @Test func anEmailTypedIntoTheChatNeverOpensAnotherCustomersConversation() async throws {
+        let h = try await Harness.make()
+        // Maryam has written on chat before from another browser, and by email.
+        let victim = "v-00000000000000000000000000000001"
+        let earlier = try await h.app.store.ingest(
+            InboundMessage(channel: "chat", channelKind: .chat, externalID: "\(victim):c1", sender: .init(address: victim),
+                           contacts: [.init(kind: .email, address: "maryam@example.com")], text: "My address is 12 Vali-asr St."),
+            channel: TestApp.channels["chat"]!, rules: .standard)
+        _ = try await h.reply(earlier.ticketID, "Thanks, your parcel goes to 12 Vali-asr St.")
+        try await h.live { port in
+            try await Self.visit(port) { v in
+                _ = try await v.hello(name: "Not Maryam", email: "Maryam@Example.com")
+                #expect(try await v.sync().isEmpty, "nothing of Maryam's is replayed")
+                let ack = try await v.message("c1", "What is my address?")
+                let ticketID = try #require((ack["ticketID"] as? NSNumber)?.int64Value)
+                #expect(ticketID != earlier.ticketID)
+                let ticket = try await h.app.store.ticket(id: ticketID)
+                #expect(ticket.customerID != earlier.customerID)
+                // Another reply to Maryam is not pushed here either.
+                _ = try await h.reply(earlier.ticketID, "It ships today.")
+                #expect(try await v.sync().isEmpty)
+            }
+            // A new address is kept with the visitor who typed it.
+            try await Self.visit(port) { v in
+                _ = try await v.hello(name: "Reza", email: "reza@example.com")
+                let ack = try await v.message("c1", "Hello")
+                let ticket = try await h.app.store.ticket(id: try #require((ack["ticketID"] as? NSNumber)?.int64Value))
+                let profile = try await h.app.store.customerSummary(id: ticket.customerID)
+                #expect(profile.identities.contains { $0.kind == .email && $0.value == "reza@example.com" })
+            }
         }
     }
 

@@ -12,6 +12,7 @@ enum ChatFrame {
         var lastSeq: Int64?
         var name: String?
         var email: String?
+        var phone: String?
         var text: String?
         var seq: Int64?
     }

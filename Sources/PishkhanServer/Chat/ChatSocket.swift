@@ -75,6 +75,7 @@ struct ChatSession {
         // The first frame must be hello: it says who the visitor is.
         let visitor: String
         var name: String?
+        var contacts: [InboundMessage.Contact] = []
         var lastSeq: Int64 = 0
         while true {
             guard let frame = try await nextFrame(&iterator) else { return }
@@ -95,6 +96,12 @@ struct ChatSession {
             }
             name = frame.name.map { String($0.trimmingCharacters(in: .whitespacesAndNewlines).prefix(100)) }.flatMap { $0.isEmpty ? nil : $0 }
             lastSeq = max(0, frame.lastSeq ?? 0)
+            // Typed by whoever holds the page: kept with this visitor's customer, never used to find another.
+            for (kind, value) in [(IdentityKind.email, frame.email), (.phone, frame.phone)] {
+                if let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty, value.utf8.count <= 254 {
+                    contacts.append(.init(kind: kind, address: value, verified: false))
+                }
+            }
             try await send(ChatFrame.Welcome(
                 visitorToken: signer.token(for: visitor), conversation: .init(channel: channel.id, visitorID: visitor),
                 maxMessageLength: config.maxMessageLength, messagesPerMinute: config.messagesPerMinute))
@@ -115,7 +122,7 @@ struct ChatSession {
             }
             var limit = MessageRateLimit(limit: config.messagesPerMinute)
             while let frame = try await nextFrame(&iterator) {
-                try await handle(frame, visitor: visitor, name: name, limit: &limit)
+                try await handle(frame, visitor: visitor, name: name, contacts: contacts, limit: &limit)
             }
             group.cancelAll()
         }
@@ -151,7 +158,8 @@ struct ChatSession {
         }
     }
 
-    private func handle(_ frame: ChatFrame.Client, visitor: String, name: String?, limit: inout MessageRateLimit) async throws {
+    private func handle(_ frame: ChatFrame.Client, visitor: String, name: String?, contacts: [InboundMessage.Contact],
+                        limit: inout MessageRateLimit) async throws {
         switch frame.type {
         case "message":
             guard let id = frame.id?.trimmingCharacters(in: .whitespaces), !id.isEmpty, id.utf8.count <= 100 else {
@@ -167,7 +175,7 @@ struct ChatSession {
             }
             let inbound = InboundMessage(
                 channel: channel.id, channelKind: .chat, externalID: "\(visitor):\(id)",
-                sender: .init(address: visitor, displayName: name), text: text)
+                sender: .init(address: visitor, displayName: name), contacts: contacts, text: text)
             let result: IngestResult
             do {
                 result = try await socket.store.ingest(inbound, channel: channel, rules: socket.rules)
