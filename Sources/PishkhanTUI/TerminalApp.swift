@@ -740,8 +740,9 @@ public final class TerminalApp {
 
     func drawHelp(width: Int) {
         let keys = [
-            "Queue:  j/k or ↓/↑ move · Enter open · / search (words in number, subject, customer, channel, priority, assignee;",
-            "        Enter keeps, Esc clears) · f filter: all → mine → unassigned → breached · q quit",
+            "Queue:  j/k or ↓/↑ move · Enter open · / search: words in number, subject, customer, channel, priority, assignee,",
+            "        and channel:sms,telegram priority:urgent (p:high) match exactly; Enter keeps, Esc clears",
+            "        f filter: all → mine → unassigned → breached · b supervisor board · q quit",
             "Ticket: r reply · n internal note · s status (open → pending → resolved) · p priority (low → normal → high → urgent)",
             "        a assign (me, none, a name or id) · t tags (+add -remove, or the whole list) · m merge into another ticket",
             "        c customer panel and suggestions · j/k scroll · q back",

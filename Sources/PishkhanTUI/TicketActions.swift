@@ -22,12 +22,25 @@ public enum QueueFilter: String, Sendable, CaseIterable {
     }
 }
 
-/// Queue search: words that must all appear in the ticket's number, subject, customer, channel or priority.
+/// Queue search: `channel:sms` and `priority:urgent` (or `p:urgent`) must match those fields exactly (a
+/// comma lists alternatives: `channel:sms,telegram`); every other word must appear in the ticket's number,
+/// subject, customer, channel, priority or assignee.
 public enum QueueSearch {
     public static func matches(_ ticket: QueueTicket, _ query: String, assignee: String? = nil) -> Bool {
         let haystack = ["#\(ticket.number)", ticket.subject, ticket.customerName ?? "", ticket.channel, ticket.priority, assignee ?? ""]
             .joined(separator: " ").lowercased()
-        return query.lowercased().split(whereSeparator: \.isWhitespace).allSatisfy { haystack.contains($0) }
+        return query.lowercased().split(whereSeparator: \.isWhitespace).allSatisfy { word in
+            if let value = field(word, "channel:", "c:") { return value.contains(ticket.channel.lowercased()) }
+            if let value = field(word, "priority:", "p:") { return value.contains(ticket.priority.lowercased()) }
+            return haystack.contains(word)
+        }
+    }
+
+    private static func field(_ word: Substring, _ names: String...) -> [String]? {
+        for name in names where word.hasPrefix(name) && word.count > name.count {
+            return word.dropFirst(name.count).split(separator: ",").map(String.init)
+        }
+        return nil
     }
 }
 

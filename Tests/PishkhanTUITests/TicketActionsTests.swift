@@ -31,6 +31,11 @@ import Testing
         #expect(QueueSearch.matches(t, "ناموفق sara"))
         #expect(QueueSearch.matches(t, "neda", assignee: "Neda"))
         #expect(!QueueSearch.matches(t, "urgent email"))
+        #expect(QueueSearch.matches(t, "channel:telegram p:urgent"))
+        #expect(QueueSearch.matches(t, "channel:sms,telegram"))
+        #expect(!QueueSearch.matches(t, "channel:sms"))
+        #expect(!QueueSearch.matches(Self.ticket(2, subject: "Moved from telegram"), "channel:telegram"), "the subject does not count")
+        #expect(!QueueSearch.matches(t, "priority:high"))
     }
 
     @Test func tagEditsAddRemoveOrReplace() {
