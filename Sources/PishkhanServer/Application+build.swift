@@ -19,6 +19,8 @@ public struct AppDependencies: Sendable {
     public var chatSecret: String?
     /// Pushes chat replies to this server's open visitor connections; runs with the application.
     public let chatHub: ChatHub
+    /// Reads and encodes new events once for every `/ws/events` client; runs with the application.
+    public let eventFanout: EventFanout
     /// Chat-webhook channels' shared secrets (read from the environment at start), by channel id.
     public var webhookSecrets: [String: String]
     /// Telegram channels' bot tokens and webhook secrets (read from the environment at start), by channel id.
@@ -41,6 +43,7 @@ public struct AppDependencies: Sendable {
         self.metrics = metrics
         self.knowledge = knowledge ?? KnowledgeBase(store: store, directory: URL(fileURLWithPath: "/nonexistent"))
         self.chatHub = ChatHub(store: store, channels: Set(channels.chat.keys))
+        self.eventFanout = EventFanout(store: store)
     }
 }
 
@@ -87,7 +90,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContex
 public func buildWebSocketRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContext> {
     let router = Router(context: PishkhanRequestContext.self)
     router.add(middleware: ProblemMiddleware())
-    EventStream(store: deps.store).register(on: router)
+    EventStream(store: deps.store, fanout: deps.eventFanout).register(on: router)
     ChatSocket(store: deps.store, channels: deps.channels, rules: deps.rules, keys: VisitorKeys(secret: deps.chatSecret), hub: deps.chatHub).register(on: router)
     return router
 }
@@ -101,7 +104,7 @@ public func buildApplication(_ deps: AppDependencies, host: String, port: Int, l
             webSocketRouter: buildWebSocketRouter(deps),
             configuration: .init(http1: .init(), ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))))),
         configuration: .init(address: .hostname(host, port: port), serverName: "pishkhan"),
-        services: [deps.chatHub],
+        services: [deps.chatHub, deps.eventFanout],
         logger: logger)
 }
 

@@ -6,9 +6,11 @@ import PishkhanStore
 
 /// `/ws/events`: the typed event stream over WebSocket. A client connects with `?after=SEQ` (and its
 /// token as a Bearer header or `?token=`), gets every event after SEQ from the table, then live events
-/// as they commit. Events are read from the store, never from memory, so nothing is skipped on resume.
+/// as they commit, read and encoded once for all clients by the server's `EventFanout`. The catch-up
+/// reads the table, never memory, so nothing is skipped on resume.
 struct EventStream: Sendable {
     let store: any Store
+    let fanout: EventFanout
 
     func register(on router: Router<PishkhanRequestContext>) {
         router.ws("/ws/events", shouldUpgrade: { request, _ in
@@ -27,7 +29,10 @@ struct EventStream: Sendable {
     }
 
     func follow(after: Int64, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
-        let signals = store.events.subscribe()
+        // Subscribed before the catch-up, so what commits during it arrives right after; seq numbers
+        // make each event go out once.
+        let subscription = fanout.subscribe()
+        let live = subscription.frames
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Reading keeps control frames (ping, close) flowing; the client has nothing to say.
@@ -35,22 +40,25 @@ struct EventStream: Sendable {
             }
             group.addTask {
                 var last = after
-                try await send(after: &last, outbound: outbound)
-                for await _ in signals {
-                    try await send(after: &last, outbound: outbound)
+                try await catchUp(after: &last, outbound: outbound)
+                for await frames in live {
+                    for frame in frames where frame.seq > last {
+                        try await outbound.write(.text(frame.text))
+                        last = frame.seq
+                    }
                 }
             }
             try await group.next()
             group.cancelAll()
         }
+        _ = consume subscription
     }
 
-    private func send(after last: inout Int64, outbound: WebSocketOutboundWriter) async throws {
+    private func catchUp(after last: inout Int64, outbound: WebSocketOutboundWriter) async throws {
         while true {
             let batch = try await store.events(after: last, limit: 500)
             for event in batch {
-                let data = try APIEncoder.encoder.encode(event)
-                try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+                try await outbound.write(.text(try EventFanout.encode(event)))
                 last = event.seq
             }
             if batch.count < 500 { return }

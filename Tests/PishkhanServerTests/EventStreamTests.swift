@@ -49,6 +49,51 @@ import Testing
         }
     }
 
+    @Test func everyFollowerGetsEachLiveEventOnceFromOneSharedReader() async throws {
+        let app = try await TestApp.make()
+        let token = app.tokens[.agent]!
+        let live = buildApplication(app.deps, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+        try await live.test(.live) { client in
+            let port = try #require(client.port)
+            let seen = SeenEvents()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for follower in 0..<3 {
+                    group.addTask {
+                        try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws/events?token=\(token)", logger: Logger(label: "ws")) { inbound, outbound, _ in
+                            for try await message in inbound.messages(maxSize: 1 << 16) {
+                                guard case .text(let text) = message else { continue }
+                                let event = try JSONDecoder.api.decode(Event.self, from: Data(text.utf8))
+                                let count = seen.value.withLock { s -> Int in
+                                    s[follower, default: []].append(event.seq)
+                                    return s[follower]!.count
+                                }
+                                if count == 9 { try await outbound.close(.normalClosure, reason: nil); break }
+                            }
+                        }
+                    }
+                }
+                group.addTask {
+                    while app.deps.eventFanout.followerCount < 3 { try await Task.sleep(for: .milliseconds(10)) }
+                    for i in 0..<3 {
+                        _ = try await app.store.ingest(
+                            InboundMessage(channel: "sms", channelKind: .sms, externalID: "f\(i)", sender: .init(address: "0912000000\(i)"), text: "hi"),
+                            channel: TestApp.channels["sms"]!, rules: .standard)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let all = seen.value.withLock { $0 }
+            #expect(all.count == 3)
+            for (_, seqs) in all { #expect(seqs == Array(1...9), "each event once, in order: \(seqs)") }
+            var open = app.deps.eventFanout.followerCount
+            for _ in 0..<200 where open > 0 {
+                try await Task.sleep(for: .milliseconds(10))
+                open = app.deps.eventFanout.followerCount
+            }
+            #expect(open == 0, "closed followers leave the fan-out")
+        }
+    }
+
     @Test func upgradeWithoutAValidTokenIsRefused() async throws {
         let app = try await TestApp.make()
         let live = buildApplication(app.deps, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
@@ -79,4 +124,8 @@ extension JSONDecoder {
         }
         return d
     }
+}
+
+final class SeenEvents: Sendable {
+    let value = Mutex<[Int: [Int64]]>([:])
 }

@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import PishkhanCore
+import PishkhanStore
+import ServiceLifecycle
+import Synchronization
+
+/// The one reader of new events for every `/ws/events` client of this server: after each commit it reads
+/// the new events once, encodes each once, and hands the encoded frames to every follower. A floor of
+/// agents costs one read and one encoding per event, not one per agent.
+///
+/// A follower first catches up from the store itself (from its `after=`), then takes the shared frames,
+/// skipping what it already sent; it never depends on the fan-out for completeness.
+public final class EventFanout: Service, Sendable {
+    struct Frame: Sendable {
+        var seq: Int64
+        var text: String
+    }
+
+    private struct State {
+        var followers: [UInt64: AsyncStream<[Frame]>.Continuation] = [:]
+        var nextID: UInt64 = 0
+    }
+
+    let store: any Store
+    let logger: Logger
+    private let state = Mutex(State())
+
+    public init(store: any Store, logger: Logger = Logger(label: "pishkhan.events")) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// A follower's live frames, in order, until the subscription is dropped.
+    struct Subscription: ~Copyable {
+        let fanout: EventFanout
+        let id: UInt64
+        let frames: AsyncStream<[Frame]>
+        deinit { fanout.unsubscribe(id) }
+    }
+
+    func subscribe() -> Subscription {
+        let (stream, continuation) = AsyncStream<[Frame]>.makeStream()
+        let id = state.withLock { s -> UInt64 in
+            s.nextID += 1
+            s.followers[s.nextID] = continuation
+            return s.nextID
+        }
+        return Subscription(fanout: self, id: id, frames: stream)
+    }
+
+    private func unsubscribe(_ id: UInt64) {
+        state.withLock { $0.followers.removeValue(forKey: id) }?.finish()
+    }
+
+    public var followerCount: Int { state.withLock { $0.followers.count } }
+
+    public func run() async throws {
+        let signals = store.events.subscribe()
+        let start = try await store.latestEventSeq()
+        await cancelWhenGracefulShutdown {
+            var last = start
+            for await _ in signals {
+                do {
+                    while true {
+                        let batch = try await self.store.events(after: last, limit: 500)
+                        guard let newest = batch.last?.seq else { break }
+                        let frames = try batch.map { Frame(seq: $0.seq, text: try Self.encode($0)) }
+                        let followers = self.state.withLock { Array($0.followers.values) }
+                        for follower in followers { follower.yield(frames) }
+                        last = newest
+                        if batch.count < 500 { break }
+                    }
+                } catch {
+                    self.logger.error("events not read for followers", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        state.withLock { s in for c in s.followers.values { c.finish() } }
+    }
+
+    static func encode(_ event: Event) throws -> String {
+        String(decoding: try APIEncoder.encoder.encode(event), as: UTF8.self)
+    }
+}
