@@ -148,6 +148,8 @@ let package = Package(
                 "PishkhanCore", "PishkhanChannels", "PishkhanTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            // Drives the chat widget in headless Chromium (Selenium), for ChatWidgetEndToEndTests.
+            exclude: ["chat_widget_driver.py"],
             swiftSettings: swiftSettings
         ),
     ]
