@@ -157,7 +157,8 @@
 
   let open = inline || options.open === 'true' || options.open === '';
   let unread = 0;
-  function setOpen(value) {
+  // Focus follows only the visitor's own click (or the inline page): a site's page load keeps its focus.
+  function setOpen(value, focus) {
     open = inline || value;
     panel.hidden = !open;
     launcher.setAttribute('aria-expanded', String(open));
@@ -166,17 +167,17 @@
       unread = 0;
       badge.hidden = true;
       log.scrollTop = log.scrollHeight;
-      input.focus({ preventScroll: true });
+      if (focus) input.focus({ preventScroll: true });
     }
   }
-  launcher.addEventListener('click', () => setOpen(!open));
+  launcher.addEventListener('click', () => setOpen(!open, true));
   closeButton.addEventListener('click', () => setOpen(false));
   closeButton.hidden = inline;
 
   function mount() {
     const container = inline && options.container ? document.querySelector(options.container) : null;
     (container || document.body).append(host);
-    setOpen(open);
+    setOpen(open, inline);
     for (const item of items) render(item);
   }
 
