@@ -123,7 +123,16 @@
   style.addEventListener('error', () => { root.hidden = false; });
 
   const launcher = el('button', 'pk-launcher', { type: 'button', 'aria-expanded': 'false', 'aria-label': t.open });
-  launcher.append(el('span', 'pk-launcher-icon', { 'aria-hidden': 'true' }));
+  // A speech bubble drawn as SVG, so that it needs no emoji font.
+  const svg = 'http://www.w3.org/2000/svg';
+  const bubble = document.createElementNS(svg, 'svg');
+  bubble.setAttribute('viewBox', '0 0 24 24');
+  bubble.setAttribute('aria-hidden', 'true');
+  bubble.setAttribute('class', 'pk-launcher-icon');
+  const outline = document.createElementNS(svg, 'path');
+  outline.setAttribute('d', 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z');
+  bubble.append(outline);
+  launcher.append(bubble);
   const badge = el('span', 'pk-badge');
   badge.hidden = true;
   launcher.append(badge);
