@@ -197,4 +197,86 @@ import Testing
         #expect(finalTexts.filter { $0 == question }.count == 1 && finalTexts.filter { $0 == meanwhile }.count == 1, "\(finalTexts)")
         print("chat widget end-to-end: \(ContinuousClock.now - started)")
     }
+
+    /// A static web site on loopback (`python3 -m http.server`), stopped by pid.
+    final class Site: @unchecked Sendable {
+        let process = Process()
+        let port = ServerProcess.freePort()
+
+        init(directory: URL) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try ProcessRunner.launch(process)
+        }
+
+        func waitUntilReady(client: HTTPClient) async throws {
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline {
+                if (try? await client.getText("http://127.0.0.1:\(port)/")) != nil { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw ServerError("the web site did not start")
+        }
+
+        func stop() {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            ProcessRunner.waitForExit(process.processIdentifier)
+        }
+    }
+
+    /// The one-tag embed on a shop's own site: the launcher opens the chat, and a message sent from there
+    /// is stored; the same tag on a site the channel does not allow never gets a connection.
+    @Test(.timeLimit(.minutes(5)))
+    func theEmbeddedWidgetWorksOnAnAllowedSiteOnly() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pishkhan-embed-\(UUID().uuidString)")
+        let (data, channels, pages) = (root.appendingPathComponent("data"), root.appendingPathComponent("channels"), root.appendingPathComponent("site"))
+        for directory in [data, channels, pages] { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(at: root) }
+        let client = HTTPClient.shared
+        let shop = try Site(directory: pages)
+        defer { shop.stop() }
+        let stranger = try Site(directory: pages)
+        defer { stranger.stop() }
+        try """
+            kind: chat
+            chat:
+              allowedOrigins: [http://127.0.0.1:\(shop.port)]
+            """.write(to: channels.appendingPathComponent("webchat.yaml"), atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: data, channels: channels, port: ServerProcess.freePort())
+        defer { server.kill(SIGKILL) }
+        try await server.waitUntilReady(expectToken: true, client: client)
+        let token = try #require(server.adminToken)
+        try """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bazaarche</title></head>
+            <body><h1>Bazaarche</h1>
+            <script src="http://127.0.0.1:\(server.port)/chat/widget.js" data-channel="webchat" data-name="Sara" async></script>
+            </body></html>
+            """.write(to: pages.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+        try await shop.waitUntilReady(client: client)
+        try await stranger.waitUntilReady(client: client)
+
+        let browser = try await Browser.start()
+        defer { browser.stop() }
+        try await browser.call(["cmd": "open", "url": "http://127.0.0.1:\(shop.port)/"])
+        let ready = try await browser.call(["cmd": "waitState", "state": "online"])["snapshot"] as? [String: Any] ?? [:]
+        #expect(ready["dir"] as? String == "ltr" && ready["open"] as? Bool == false, "\(ready)")
+        try await browser.call(["cmd": "click", "selector": ".pk-launcher"])
+        let text = "Hello from the shop page, is BZ-77 in stock?"
+        try await browser.call(["cmd": "type", "text": text])
+        try await browser.call(["cmd": "waitSent"])
+        let queue = try await client.getJSON("http://127.0.0.1:\(server.port)/api/v1/tickets?channel=webchat", token: token)
+        let id = try #require((queue["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        let ticket = try await client.getJSON("http://127.0.0.1:\(server.port)/api/v1/tickets/\(id)", token: token)
+        #expect((ticket["messages"] as? [[String: Any]] ?? []).contains { $0["text"] as? String == text })
+        #expect((ticket["customer"] as? [String: Any])?["name"] as? String == "Sara", "\(ticket["customer"] ?? "")")
+
+        // The same page from another origin: the server refuses the upgrade, so the widget stays offline.
+        try await browser.call(["cmd": "open", "url": "http://127.0.0.1:\(stranger.port)/"])
+        try await browser.call(["cmd": "waitState", "state": "offline"])
+        try await Task.sleep(for: .seconds(2))
+        let refused = try await browser.call(["cmd": "snapshot"])["snapshot"] as? [String: Any] ?? [:]
+        #expect(refused["state"] as? String != "online", "\(refused)")
+    }
 }

@@ -6,6 +6,7 @@ The Swift test sends one JSON command per line on stdin and reads one JSON answe
 
   {"cmd": "open", "url": "..."}                         load a page
   {"cmd": "type", "text": "..."}                        type into the widget's box and press Enter
+  {"cmd": "click", "selector": ".pk-launcher"}          click an element of the widget
   {"cmd": "wait", "text": "...", "from": "agent", "timeout": 20}
                                                         until a message of that sender containing the text is shown
   {"cmd": "waitState", "state": "online", "timeout": 20}
@@ -43,6 +44,7 @@ return {
   status: host.shadowRoot.querySelector('.pk-status').textContent,
   dir: root.getAttribute('dir'),
   lang: root.getAttribute('lang'),
+  open: !host.shadowRoot.querySelector('.pk-panel').hidden,
   messages: [...host.shadowRoot.querySelectorAll('.pk-msg')].map((m) => ({
     from: m.dataset.from,
     text: m.querySelector('.pk-text').textContent,
@@ -143,6 +145,9 @@ def main():
                 box = shadow(".pk-input")
                 box.send_keys(command["text"])
                 box.send_keys(Keys.ENTER)
+                answer = {"ok": True}
+            elif name == "click":
+                shadow(command["selector"]).click()
                 answer = {"ok": True}
             elif name == "wait":
                 text, sender = command["text"], command.get("from")
