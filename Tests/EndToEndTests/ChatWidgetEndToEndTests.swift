@@ -243,6 +243,7 @@ import Testing
             kind: chat
             chat:
               allowedOrigins: [http://127.0.0.1:\(shop.port)]
+              maxMessageLength: 60
             """.write(to: channels.appendingPathComponent("webchat.yaml"), atomically: true, encoding: .utf8)
         let server = try ServerProcess(dataDirectory: data, channels: channels, port: ServerProcess.freePort())
         defer { server.kill(SIGKILL) }
@@ -271,6 +272,29 @@ import Testing
         let ticket = try await client.getJSON("http://127.0.0.1:\(server.port)/api/v1/tickets/\(id)", token: token)
         #expect((ticket["messages"] as? [[String: Any]] ?? []).contains { $0["text"] as? String == text })
         #expect((ticket["customer"] as? [String: Any])?["name"] as? String == "Sara", "\(ticket["customer"] ?? "")")
+
+        // Longer than the channel allows: refused in the page, with the limit, and nothing is sent.
+        try await browser.call(["cmd": "type", "text": String(repeating: "long ", count: 16)])
+        let tooLong = try await browser.call(["cmd": "snapshot"])["snapshot"] as? [String: Any] ?? [:]
+        #expect((tooLong["notice"] as? String ?? "").contains("at most 60 characters"), "\(tooLong)")
+        #expect((tooLong["messages"] as? [[String: Any]])?.count == 1, "\(tooLong)")
+
+        // A token this server did not sign (here: altered in storage): the server says bad-token, and the
+        // widget forgets that visitor and starts a new conversation on its own.
+        let key = "pishkhan-chat:webchat"
+        let original = try await browser.call(["cmd": "script", "js": """
+            const kept = JSON.parse(localStorage.getItem('\(key)'));
+            const token = kept.token;
+            kept.token = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+            localStorage.setItem('\(key)', JSON.stringify(kept));
+            return token;
+            """])["value"] as? String
+        try await browser.call(["cmd": "reload"])
+        let fresh = try await browser.call(["cmd": "waitState", "state": "online"])["snapshot"] as? [String: Any] ?? [:]
+        #expect((fresh["notice"] as? String ?? "").contains("new one"), "\(fresh)")
+        #expect((fresh["messages"] as? [[String: Any]])?.isEmpty == true, "\(fresh)")
+        let renewed = try await browser.call(["cmd": "script", "js": "return JSON.parse(localStorage.getItem('\(key)')).token"])["value"] as? String
+        #expect(renewed != nil && renewed != original && !(renewed ?? "").isEmpty)
 
         // The same page from another origin: the server refuses the upgrade, so the widget stays offline.
         try await browser.call(["cmd": "open", "url": "http://127.0.0.1:\(stranger.port)/"])

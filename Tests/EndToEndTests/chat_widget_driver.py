@@ -11,7 +11,8 @@ The Swift test sends one JSON command per line on stdin and reads one JSON answe
                                                         until a message of that sender containing the text is shown
   {"cmd": "waitState", "state": "online", "timeout": 20}
   {"cmd": "waitSent", "timeout": 20}                    until no message of the visitor is still pending
-  {"cmd": "snapshot"}                                   the widget as it is (state, direction, messages)
+  {"cmd": "snapshot"}                                   the widget as it is (state, direction, notice, messages)
+  {"cmd": "script", "js": "return ..."}                 run JavaScript in the page (to tamper with its storage)
   {"cmd": "visibleText"}                                the conversation's rendered text, as a reader sees it
   {"cmd": "screenshot", "path": "/tmp/x.png"}        for a person looking into a failure
   {"cmd": "reload"}
@@ -45,6 +46,7 @@ return {
   dir: root.getAttribute('dir'),
   lang: root.getAttribute('lang'),
   open: !host.shadowRoot.querySelector('.pk-panel').hidden,
+  notice: host.shadowRoot.querySelector('.pk-notice').hidden ? null : host.shadowRoot.querySelector('.pk-notice').textContent,
   messages: [...host.shadowRoot.querySelectorAll('.pk-msg')].map((m) => ({
     from: m.dataset.from,
     text: m.querySelector('.pk-text').textContent,
@@ -158,6 +160,8 @@ def main():
             elif name == "waitSent":
                 answer = wait(lambda s: any(m["from"] == "visitor" for m in s["messages"])
                               and all(m["state"] == "sent" for m in s["messages"] if m["from"] == "visitor"), timeout)
+            elif name == "script":
+                answer = {"ok": True, "value": driver.execute_script(command["js"])}
             elif name == "snapshot":
                 answer = {"ok": True, "snapshot": snapshot()}
             elif name == "visibleText":
