@@ -87,8 +87,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("openapi.yaml")],
+            // The chat widget's files (Chat/Widget/: widget.js, widget.css, chat.html) are served as they are.
+            resources: [.copy("openapi.yaml"), .copy("Chat/Widget")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -150,6 +152,8 @@ let package = Package(
                 "PishkhanCore", "PishkhanChannels", "PishkhanTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            // Drives the chat widget in headless Chromium (Selenium), for ChatWidgetEndToEndTests.
+            exclude: ["chat_widget_driver.py"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -47,8 +47,8 @@ public struct AppDependencies: Sendable {
     }
 }
 
-/// The HTTP router: health, metrics, the OpenAPI document, the providers' webhooks (signed, no token),
-/// and `/api/v1` behind authentication.
+/// The HTTP router: health, metrics, the OpenAPI document, the help pages and the chat widget, the
+/// providers' webhooks (signed, no token), and `/api/v1` behind authentication.
 public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContext> {
     let router = Router(context: PishkhanRequestContext.self)
     router.add(middleware: ProblemMiddleware())
@@ -71,6 +71,7 @@ public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContex
     }
 
     HelpPages(knowledge: deps.knowledge).register(on: router)
+    ChatWidgetRoutes(channels: deps.channels).register(on: router)
     SMSWebhookRoutes(store: deps.store, channels: deps.channels, credentials: deps.smsCredentials, rules: deps.rules, metrics: deps.metrics)
         .register(on: router)
     ChatWebhookRoutes(store: deps.store, channels: deps.channels, secrets: deps.webhookSecrets, rules: deps.rules, metrics: deps.metrics,

@@ -26,7 +26,7 @@ struct ChatSocket: Sendable {
             guard let settings = channels[id], settings.kind == .chat, let config = channels.chat[id] else {
                 throw Problem(status: .notFound, title: "Not Found", detail: "no web-chat channel '\(id)'")
             }
-            guard config.allows(origin: request.headers[.origin]) else {
+            guard config.allows(origin: request.headers[.origin], host: request.head.authority) else {
                 context.logger.notice("chat connection refused", metadata: ["channel": "\(id)", "origin": "\(request.headers[.origin] ?? "none")"])
                 throw Problem(status: .forbidden, title: "Forbidden", detail: "this page's origin may not open the chat")
             }
