@@ -40,7 +40,7 @@ import Testing
 
         /// Polls the screen until `predicate` holds.
         @discardableResult
-        func waitFor(_ what: String, timeout: Duration = .seconds(20), _ predicate: (String) -> Bool) async throws -> String {
+        func waitFor(_ what: String, timeout: Duration = .seconds(30), _ predicate: (String) -> Bool) async throws -> String {
             let deadline = ContinuousClock.now + timeout
             var last = ""
             while ContinuousClock.now < deadline {
@@ -98,7 +98,7 @@ import Testing
         try tmux.keys("Enter")
         try tmux.type("Ref BZ-1042")
         try tmux.keys("C-d")
-        try await tmux.waitFor("the server's confirmation") { $0.contains("queued for delivery") }
+        try await tmux.waitFor("the server's confirmation", timeout: .seconds(45)) { $0.contains("queued for delivery") }
 
         // Stored through the API: the shortcut rendered for this ticket, signed by the agent, plus the typed line.
         let detail = try await client.getJSON("\(base)/tickets/1", token: token)
