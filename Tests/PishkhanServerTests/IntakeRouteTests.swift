@@ -96,10 +96,10 @@ import Testing
         }
     }
 
-    /// An integration token may only feed messages and outside events: every other route is 403.
+    /// An integration token may only feed messages and outside events (and ask who it is): every other route is 403.
     @Test func integrationTokensAreLimitedToIntake() async throws {
         let app = try await TestApp.make()
-        let open: Set<String> = ["POST /api/v1/inbound", "POST /api/v1/customers/1/events"]
+        let open: Set<String> = ["POST /api/v1/inbound", "POST /api/v1/customers/1/events", "GET /api/v1/agents/me"]
         try await app.run { c in
             _ = try await c.inbound("m1")
             for (method, path) in buildRouterRoutes(app) where !open.contains("\(method) \(path)") {
