@@ -17,6 +17,8 @@ struct Chat: AsyncParsableCommand {
     @Option(help: "Messages a second from all visitors together.") var rate = 2_000
     @Option(help: "Seconds of message load.") var seconds = 20
     @Option(help: "Connections being opened at once while connecting.") var connecting = 256
+    @Flag(help: "Connect without saying hello and send nothing: what an open WebSocket costs before Pishkhan's session starts.")
+    var silent = false
     @Option(help: "The pishkhan executable (default: next to this one).") var server: String?
     @Option(help: "SLA file for the server's fresh database.") var sla = "SLA/sla.yaml"
     @Option(help: "Scratch directory (deleted afterwards).") var scratch: String = NSTemporaryDirectory()
@@ -72,7 +74,7 @@ struct Chat: AsyncParsableCommand {
         let connectStart = ContinuousClock.now
         let result = try await withThrowingTaskGroup(of: Void.self) { group -> JSONValue in
             for i in 0..<visitors {
-                group.addTask { try await Self.visit(port: port, index: i, of: visitors, plan: load, metrics: metrics) }
+                group.addTask { try await Self.visit(port: port, index: i, of: visitors, plan: load, metrics: metrics, silent: silent) }
                 while i + 1 - metrics.welcomed.load(ordering: .relaxed) - metrics.failed.load(ordering: .relaxed) >= connecting {
                     try await Task.sleep(for: .milliseconds(2))
                 }
@@ -93,7 +95,7 @@ struct Chat: AsyncParsableCommand {
             let sent = metrics.sent.load(ordering: .relaxed)
             let perConnection = visitors > 0 ? Double(idle.rss - baseline.rss) * 1024 / Double(visitors) : 0
             return .object([
-                "visitors": .int(Int64(visitors)), "connected": .int(Int64(metrics.welcomed.load(ordering: .relaxed))),
+                "visitors": .int(Int64(visitors)), "silent": .bool(silent), "connected": .int(Int64(metrics.welcomed.load(ordering: .relaxed))),
                 "connectFailures": .int(Int64(metrics.failed.load(ordering: .relaxed))),
                 "connectSeconds": .number(connectSeconds.rounded(to: 1)),
                 "targetRate": .int(Int64(rate)), "seconds": .int(Int64(seconds)),
@@ -167,11 +169,17 @@ struct Chat: AsyncParsableCommand {
         }
     }
 
-    static func visit(port: Int, index: Int, of count: Int, plan: LoadPlan, metrics: Measurements) async throws {
+    static func visit(port: Int, index: Int, of count: Int, plan: LoadPlan, metrics: Measurements, silent: Bool) async throws {
         do {
             try await WebSocketClient.connect(
                 url: "ws://127.0.0.1:\(port)/ws/chat/webchat", configuration: .init(maxFrameSize: 1 << 16), logger: Logger(label: "visitor")
             ) { inbound, outbound, _ in
+                if silent {
+                    metrics.welcomed.add(1, ordering: .relaxed)
+                    while !plan.stop.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(200)) }
+                    try await outbound.close(.normalClosure, reason: nil)
+                    return
+                }
                 try await outbound.write(.text(#"{"type":"hello","name":"Visitor \#(index)"}"#))
                 let sentAt = SendTimes()
                 try await withThrowingTaskGroup(of: Void.self) { group in

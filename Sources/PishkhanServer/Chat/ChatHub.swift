@@ -19,7 +19,7 @@ public final class ChatHub: Service, Sendable {
     }
 
     private struct State {
-        var connections: [Key: [UInt64: AsyncStream<Message>.Continuation]] = [:]
+        var connections: [Key: [UInt64: VisitorPush]] = [:]
         var nextID: UInt64 = 0
     }
 
@@ -34,35 +34,35 @@ public final class ChatHub: Service, Sendable {
         self.logger = logger
     }
 
-    /// A visitor connection's live replies, in commit order.
+    /// A visitor connection's place in the hub, until it is dropped.
     struct Subscription: ~Copyable {
         let hub: ChatHub
         fileprivate let key: Key
         let id: UInt64
-        let replies: AsyncStream<Message>
+        let push: VisitorPush
 
         deinit { hub.disconnect(key, id) }
     }
 
-    /// Live replies for one visitor connection, until the subscription is dropped.
-    func connect(channel: String, visitor: String) -> Subscription {
-        let (stream, continuation) = AsyncStream<Message>.makeStream()
+    /// Registers a connection; replies are held until `push.goLive(after:)`, then written with `write`.
+    func connect(channel: String, visitor: String, write: @escaping @Sendable (Message) async throws -> Void) -> Subscription {
         let key = Key(channel: channel, visitor: visitor)
+        let push = VisitorPush(write: write)
         let id = state.withLock { s -> UInt64 in
             s.nextID += 1
-            s.connections[key, default: [:]][s.nextID] = continuation
+            s.connections[key, default: [:]][s.nextID] = push
             return s.nextID
         }
-        return Subscription(hub: self, key: key, id: id, replies: stream)
+        return Subscription(hub: self, key: key, id: id, push: push)
     }
 
     private func disconnect(_ key: Key, _ id: UInt64) {
-        let continuation = state.withLock { s -> AsyncStream<Message>.Continuation? in
-            let c = s.connections[key]?.removeValue(forKey: id)
+        let push = state.withLock { s -> VisitorPush? in
+            let p = s.connections[key]?.removeValue(forKey: id)
             if s.connections[key]?.isEmpty == true { s.connections.removeValue(forKey: key) }
-            return c
+            return p
         }
-        continuation?.finish()
+        push?.close()
     }
 
     /// Open visitor connections on this server.
@@ -91,7 +91,7 @@ public final class ChatHub: Service, Sendable {
             }
         }
         state.withLock { s in
-            for continuations in s.connections.values { for c in continuations.values { c.finish() } }
+            for pushes in s.connections.values { for p in pushes.values { p.close() } }
         }
     }
 
@@ -110,10 +110,89 @@ public final class ChatHub: Service, Sendable {
                 let targets = state.withLock { s in
                     reply.visitors.flatMap { s.connections[Key(channel: reply.channel, visitor: $0)].map { Array($0.values) } ?? [] }
                 }
-                for c in targets { c.yield(message) }
+                for push in targets { push.enqueue(message) }
                 last = message.id
             }
             if batch.count < 500 { return }
+        }
+    }
+}
+
+/// One visitor connection's live replies: held until its replay has been sent, then written in commit order
+/// by a short-lived task that runs only while there is something to write, so an idle connection holds no
+/// task of its own. Ids at or below the last one sent are skipped.
+final class VisitorPush: Sendable {
+    private struct State {
+        var pending: [Message] = []
+        var live = false
+        var draining = false
+        var closed = false
+        var last: Int64 = 0
+
+        /// Whether the caller should start the one drainer.
+        mutating func startDraining() -> Bool {
+            guard live, !draining, !closed, !pending.isEmpty else { return false }
+            draining = true
+            return true
+        }
+    }
+
+    private let state = Mutex(State())
+    private let write: @Sendable (Message) async throws -> Void
+
+    init(write: @escaping @Sendable (Message) async throws -> Void) {
+        self.write = write
+    }
+
+    func enqueue(_ message: Message) {
+        let start = state.withLock { s -> Bool in
+            guard !s.closed else { return false }
+            s.pending.append(message)
+            return s.startDraining()
+        }
+        if start { Task { await drain() } }
+    }
+
+    /// The replay is written up to `last`: from now on replies go out as they come.
+    func goLive(after last: Int64) {
+        let start = state.withLock { s -> Bool in
+            s.live = true
+            s.last = max(s.last, last)
+            return s.startDraining()
+        }
+        if start { Task { await drain() } }
+    }
+
+    func close() {
+        state.withLock { s in
+            s.closed = true
+            s.pending = []
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let (batch, last) = state.withLock { s -> ([Message], Int64) in
+                guard !s.closed, !s.pending.isEmpty else {
+                    s.draining = false
+                    return ([], s.last)
+                }
+                defer { s.pending = [] }
+                return (s.pending, s.last)
+            }
+            guard !batch.isEmpty else { return }
+            var newest = last
+            for message in batch where message.id > newest {
+                do {
+                    try await write(message)
+                } catch {
+                    close()
+                    state.withLock { $0.draining = false }
+                    return
+                }
+                newest = message.id
+            }
+            state.withLock { $0.last = max($0.last, newest) }
         }
     }
 }

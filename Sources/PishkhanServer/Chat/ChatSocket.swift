@@ -107,24 +107,16 @@ struct ChatSession {
                 maxMessageLength: config.maxMessageLength, messagesPerMinute: config.messagesPerMinute))
             break
         }
-        // Connected to the hub before the replay, so a reply committed during it arrives right after; the
-        // replay ends before any frame of the visitor is answered. The watermark makes each reply go out once.
-        let subscription = socket.hub.connect(channel: channel.id, visitor: visitor)
-        let live = subscription.replies
+        // Connected to the hub before the replay, so a reply committed during it is held and goes out right
+        // after; the replay ends before any frame of the visitor is answered. Ids make each reply go out once.
+        let subscription = socket.hub.connect(channel: channel.id, visitor: visitor) { message in
+            try await send(ChatFrame.Message(message))
+        }
         try await replay(visitor: visitor, after: &lastSeq)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { [lastSeq] in
-                var last = lastSeq
-                for await message in live where message.id > last {
-                    try await send(ChatFrame.Message(message))
-                    last = message.id
-                }
-            }
-            var limit = MessageRateLimit(limit: config.messagesPerMinute)
-            while let frame = try await nextFrame(&iterator) {
-                try await handle(frame, visitor: visitor, name: name, contacts: contacts, limit: &limit)
-            }
-            group.cancelAll()
+        subscription.push.goLive(after: lastSeq)
+        var limit = MessageRateLimit(limit: config.messagesPerMinute)
+        while let frame = try await nextFrame(&iterator) {
+            try await handle(frame, visitor: visitor, name: name, contacts: contacts, limit: &limit)
         }
         _ = consume subscription
     }
