@@ -74,6 +74,19 @@ public final class SQLiteStore: Store {
         events.publish(latest)
     }
 
+    /// Migrations the database file at `path` does not have yet, oldest first (all of them when there is no
+    /// file). Reads only; nothing is applied.
+    public static func pendingMigrations(path: String) throws -> [String] {
+        let all = Migrations.migrator.migrations
+        guard FileManager.default.fileExists(atPath: path) else { return all }
+        var config = Configuration()
+        config.readonly = true
+        let applied = try DatabaseQueue(path: path, configuration: config).read { db in
+            try db.tableExists("grdb_migrations") ? Set(try Migrations.migrator.appliedIdentifiers(db)) : []
+        }
+        return all.filter { !applied.contains($0) }
+    }
+
     /// Names of the migrations applied, oldest first.
     public func appliedMigrations() throws -> [String] {
         try writer.read { db in try Migrations.migrator.appliedMigrations(db) }

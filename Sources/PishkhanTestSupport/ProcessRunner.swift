@@ -3,9 +3,9 @@ import Foundation
 /// Runs short helper commands (dovecot, doveadm, apt-get, pip) for the test harness and captures their output.
 public enum ProcessRunner {
     public struct Failure: Error, CustomStringConvertible {
-        let command: [String]
-        let status: Int32
-        let output: String
+        public let command: [String]
+        public let status: Int32
+        public let output: String
         public var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
     }
 

@@ -14,7 +14,7 @@ struct Pishkhan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pishkhan",
         abstract: "Pishkhan, a self-hosted omnichannel support helpdesk.",
-        subcommands: [Serve.self, Agents.self, KB.self, TUI.self])
+        subcommands: [Serve.self, Migrate.self, Agents.self, KB.self, TUI.self])
 }
 
 /// Where the data lives; shared by every subcommand that opens the store.
@@ -186,6 +186,32 @@ extension Serve {
             throw ValidationError("channel \(channel) reads its \(what) from \(variable), which is not set")
         }
         return value
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring the database schema up to date and exit (serve does this too on start).",
+        discussion: "With --check nothing is applied: the exit status is 1 when migrations are pending, so a deploy script can tell.")
+    @Flag(help: "Only say what is pending; apply nothing.") var check = false
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        let config = try storage.configuration()
+        let pending = try SQLiteStore.pendingMigrations(path: config.databasePath)
+        print("Database: \(config.databasePath)")
+        if check {
+            if pending.isEmpty {
+                print("Up to date.")
+                return
+            }
+            print("Pending: \(pending.joined(separator: ", "))")
+            throw ExitCode(1)
+        }
+        let store = try storage.openStore(config, logger: Logger(label: "pishkhan"))
+        let applied = try store.appliedMigrations()
+        print(pending.isEmpty ? "Nothing to apply." : "Applied now: \(pending.joined(separator: ", "))")
+        print("Up to date: \(applied.count) migrations, the last \(applied.last ?? "none").")
     }
 }
 
