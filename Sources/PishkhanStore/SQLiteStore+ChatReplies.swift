@@ -12,26 +12,12 @@ extension SQLiteStore {
         guard !channels.isEmpty else { return [] }
         let now = clock().seconds
         return try await write { db, _ in
-            var args: StatementArguments = [now]
-            for c in channels.sorted() { _ = args.append(contentsOf: [c]) }
-            _ = args.append(contentsOf: [limit])
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT o.id AS outbox_id, o.message_id, o.channel, o.channel_kind, o.recipient, o.attempts, o.parts_sent,
-                    m.ticket_id, m.kind, m.body_text,
-                    (SELECT c.conversation_id FROM messages c WHERE c.ticket_id = m.ticket_id AND c.kind = 'inbound'
-                        AND c.conversation_id IS NOT NULL ORDER BY c.id DESC LIMIT 1) AS conversation_id
-                FROM outbox o JOIN messages m ON m.id = o.message_id
-                WHERE o.status IN ('queued', 'sending') AND o.next_attempt_at <= ?
-                    AND o.channel IN (\(channels.map { _ in "?" }.joined(separator: ",")))
-                ORDER BY o.next_attempt_at, o.id LIMIT ?
-                """, arguments: args)
-            return try rows.map { row in
-                let outboxID: Int64 = row["outbox_id"], messageID: Int64 = row["message_id"]
-                try db.execute(sql: "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
-                               arguments: [now + lease, outboxID])
-                try db.execute(sql: "UPDATE messages SET delivery_status = 'sending' WHERE id = ?", arguments: [messageID])
-                return OutboundChatReply(
-                    outboxID: outboxID, messageID: messageID, ticketID: row["ticket_id"],
+            try Self.claimDueOutbox(db, channels: channels, limit: limit, lease: lease, now: now, extraColumns: """
+                , (SELECT c.conversation_id FROM messages c WHERE c.ticket_id = m.ticket_id AND c.kind = 'inbound'
+                    AND c.conversation_id IS NOT NULL ORDER BY c.id DESC LIMIT 1) AS conversation_id
+                """).map { row in
+                OutboundChatReply(
+                    outboxID: row["outbox_id"], messageID: row["message_id"], ticketID: row["ticket_id"],
                     channel: row["channel"], channelKind: ChannelKind(rawValue: row["channel_kind"]) ?? .webhook,
                     kind: MessageKind(rawValue: row["kind"]) ?? .outbound, recipient: row["recipient"],
                     conversationID: row["conversation_id"], text: row["body_text"] ?? "", partsSent: row["parts_sent"],

@@ -3,6 +3,33 @@ import GRDB
 import PishkhanCore
 
 extension SQLiteStore {
+    // MARK: Outbox claims
+
+    /// Claims up to `limit` due outbox rows on these channels for `lease` seconds: each becomes `sending` with
+    /// one more attempt, and so does its message; a worker that dies mid-send leaves them to be claimed again
+    /// when the lease ends. Rows carry the outbox and message columns a sender needs (`attempts` as it was
+    /// before this claim), plus `extraColumns`.
+    static func claimDueOutbox(_ db: Database, channels: Set<String>, limit: Int, lease: TimeInterval, now: Double,
+                               extraColumns: String = "") throws -> [Row] {
+        var args: StatementArguments = [now]
+        for c in channels.sorted() { _ = args.append(contentsOf: [c]) }
+        _ = args.append(contentsOf: [limit])
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT o.id AS outbox_id, o.message_id, o.channel, o.channel_kind, o.recipient, o.attempts, o.parts_sent,
+                m.ticket_id, m.kind, m.body_text\(extraColumns)
+            FROM outbox o JOIN messages m ON m.id = o.message_id
+            WHERE o.status IN ('queued', 'sending') AND o.next_attempt_at <= ?
+                AND o.channel IN (\(channels.map { _ in "?" }.joined(separator: ",")))
+            ORDER BY o.next_attempt_at, o.id LIMIT ?
+            """, arguments: args)
+        for row in rows {
+            try db.execute(sql: "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                           arguments: [now + lease, row["outbox_id"] as Int64])
+            try db.execute(sql: "UPDATE messages SET delivery_status = 'sending' WHERE id = ?", arguments: [row["message_id"] as Int64])
+        }
+        return rows
+    }
+
     // MARK: Outbound SMS
 
     /// Claims up to `limit` due deliveries on these SMS channels for `lease` seconds (a worker that dies
@@ -12,26 +39,13 @@ extension SQLiteStore {
         guard !channels.isEmpty else { return [] }
         let now = clock().seconds
         return try await write { db, _ in
-            var args: StatementArguments = [now]
-            for c in channels.sorted() { _ = args.append(contentsOf: [c]) }
-            _ = args.append(contentsOf: [limit])
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT o.id AS outbox_id, o.message_id, o.channel, o.recipient, o.attempts, m.ticket_id, m.body_text
-                FROM outbox o JOIN messages m ON m.id = o.message_id
-                WHERE o.status IN ('queued', 'sending') AND o.next_attempt_at <= ?
-                    AND o.channel IN (\(channels.map { _ in "?" }.joined(separator: ",")))
-                ORDER BY o.next_attempt_at, o.id LIMIT ?
-                """, arguments: args)
-            return try rows.map { row in
-                let outboxID: Int64 = row["outbox_id"], messageID: Int64 = row["message_id"]
+            try Self.claimDueOutbox(db, channels: channels, limit: limit, lease: lease, now: now).map { row in
+                let messageID: Int64 = row["message_id"]
                 let text: String = row["body_text"] ?? ""
                 let count = SMSSegments.count(text)
-                try db.execute(sql: "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
-                               arguments: [now + lease, outboxID])
-                try db.execute(sql: "UPDATE messages SET delivery_status = 'sending', segments = ? WHERE id = ?",
-                               arguments: [count.segments, messageID])
+                try db.execute(sql: "UPDATE messages SET segments = ? WHERE id = ?", arguments: [count.segments, messageID])
                 return OutboundSMS(
-                    outboxID: outboxID, messageID: messageID, ticketID: row["ticket_id"], channel: row["channel"],
+                    outboxID: row["outbox_id"], messageID: messageID, ticketID: row["ticket_id"], channel: row["channel"],
                     recipient: row["recipient"], text: text, encoding: count.encoding, segments: count.segments,
                     attempts: (row["attempts"] as Int) + 1)
             }
