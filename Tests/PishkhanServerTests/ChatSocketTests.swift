@@ -228,7 +228,7 @@ import Testing
             }
             let (token, ticketID) = try #require(first.withLock { $0 })
             let reply = try await h.reply(ticketID, "Hi, how can I help?")
-            // An email reply on another channel is not the chat recorder's to mark.
+            // An email reply on another channel is not the chat hub's to mark.
             let other = try await h.app.store.ingest(
                 InboundMessage(channel: "support-email", channelKind: .email, externalID: "e1", sender: .init(address: "ali@example.com"), text: "x"),
                 channel: TestApp.channels["support-email"]!, rules: .standard)
