@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -42,6 +43,17 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL backend, for several `pishkhan serve` processes on one database.
+        .target(
+            name: "PishkhanPostgres",
+            dependencies: [
+                "PishkhanCore", "PishkhanStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -96,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "pishkhan",
             dependencies: [
-                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanKnowledge", "PishkhanTUI",
+                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanKnowledge", "PishkhanTUI", "PishkhanPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,7 +145,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PishkhanStoreTests",
-            dependencies: ["PishkhanStore", "PishkhanCore"],
+            dependencies: ["PishkhanStore", "PishkhanCore", "PishkhanPostgres", "PishkhanTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

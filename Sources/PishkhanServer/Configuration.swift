@@ -31,8 +31,13 @@ public struct ServerConfiguration: Sendable {
 
     /// Reads `PISHKHAN_DATABASE_URL` (`sqlite:///absolute/path` or `sqlite://relative/path`).
     public static func databasePath(fromURL url: String) throws -> String {
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            throw ValidationError(
+                field: "PISHKHAN_DATABASE_URL",
+                reason: "PostgreSQL serves only `pishkhan migrate` in this version; `serve` runs on SQLite (sqlite://path or unset)")
+        }
         guard url.hasPrefix("sqlite://") else {
-            throw ValidationError(field: "PISHKHAN_DATABASE_URL", reason: "must start with sqlite:// (PostgreSQL comes with the scale-out backend)")
+            throw ValidationError(field: "PISHKHAN_DATABASE_URL", reason: "must start with sqlite:// or postgres://")
         }
         let path = String(url.dropFirst("sqlite://".count))
         guard !path.isEmpty else { throw ValidationError(field: "PISHKHAN_DATABASE_URL", reason: "names no file") }

@@ -4,6 +4,7 @@ import Logging
 import PishkhanChannels
 import PishkhanCore
 import PishkhanKnowledge
+import PishkhanPostgres
 import PishkhanServer
 import PishkhanStore
 import PishkhanTUI
@@ -197,6 +198,10 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
+        if let url = ProcessInfo.processInfo.environment["PISHKHAN_DATABASE_URL"], PostgresURL.isPostgres(url) {
+            try await migratePostgres(try PostgresURL(url))
+            return
+        }
         let config = try storage.configuration()
         let pending = try SQLiteStore.pendingMigrations(path: config.databasePath)
         print("Database: \(config.databasePath)")
@@ -211,6 +216,31 @@ struct Migrate: AsyncParsableCommand {
         let store = try storage.openStore(config, logger: Logger(label: "pishkhan"))
         let applied = try store.appliedMigrations()
         print(pending.isEmpty ? "Nothing to apply." : "Applied now: \(pending.joined(separator: ", "))")
+        print("Up to date: \(applied.count) migrations, the last \(applied.last ?? "none").")
+    }
+
+    /// Several processes may run this at once (a deploy starting servers together): they take turns on an
+    /// advisory lock, and the later ones find nothing to apply.
+    private func migratePostgres(_ url: PostgresURL) async throws {
+        var logger = Logger(label: "pishkhan")
+        logger.logLevel = .warning
+        let check = self.check
+        print("Database: \(url.redacted)")
+        let pending = try await PostgresStore.withStore(url: url, logger: logger, migrate: false) { store in
+            try await store.pendingMigrations()
+        }
+        if check {
+            if pending.isEmpty {
+                print("Up to date.")
+                return
+            }
+            print("Pending: \(pending.joined(separator: ", "))")
+            throw ExitCode(1)
+        }
+        let (now, applied) = try await PostgresStore.withStore(url: url, logger: logger, migrate: false) { store in
+            (try await store.migrate(), try await store.appliedMigrations())
+        }
+        print(now.isEmpty ? "Nothing to apply." : "Applied now: \(now.joined(separator: ", "))")
         print("Up to date: \(applied.count) migrations, the last \(applied.last ?? "none").")
     }
 }

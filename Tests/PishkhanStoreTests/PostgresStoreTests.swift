@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+import PishkhanCore
+@testable import PishkhanPostgres
+import PishkhanStore
+import PishkhanTestSupport
+import Synchronization
+import Testing
+
+@Suite("PostgreSQL URL")
+struct PostgresURLTests {
+    @Test func readsEveryPartAndDecodesThePassword() throws {
+        let url = try PostgresURL("postgres://pish%40khan:p%3Ass%2Fw@db.internal:6543/helpdesk?pool_size=40&pool_min=4&connect_timeout=3&sslmode=require")
+        #expect(url.host == "db.internal")
+        #expect(url.port == 6543)
+        #expect(url.user == "pish@khan")
+        #expect(url.password == "p:ss/w")
+        #expect(url.database == "helpdesk")
+        #expect(url.poolSize == 40)
+        #expect(url.poolMinimum == 4)
+        #expect(url.connectTimeout == .seconds(3))
+        #expect(url.tls == .require)
+        #expect(url.redacted == "postgres://pish@khan@db.internal:6543/helpdesk")
+    }
+
+    @Test func defaultsPreferTLSExceptOnLoopback() throws {
+        let remote = try PostgresURL("postgresql://app@db.example.com/pishkhan")
+        #expect(remote.port == 5432)
+        #expect(remote.password == nil)
+        #expect(remote.tls == .prefer)
+        #expect(remote.poolSize == 20)
+        #expect(try PostgresURL("postgres://app:x@127.0.0.1:5432/pishkhan").tls == .disable)
+    }
+
+    @Test(arguments: [
+        "sqlite:///var/lib/pishkhan.sqlite", "postgres://host/db", "postgres://user@/db", "postgres://user@host/",
+        "postgres://user@host/db?pool_size=0", "postgres://user@host/db?pool_size=many", "postgres://user@host/db?sslmode=maybe",
+        "postgres://user@host/db?poolsize=3", "postgres://user@host/db?pool_size=2&pool_min=2",
+    ])
+    func refusesWhatItCannotUse(_ text: String) {
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL(text) }
+    }
+}
+
+/// Against a real PostgreSQL started for the suite (initdb in a temporary directory, loopback port, stopped by pid).
+@Suite("PostgreSQL store", .serialized, .timeLimit(.minutes(2)))
+struct PostgresStoreTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "pishkhan.test.postgres")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    @Test func migrationsApplyOnceEvenWhenThreeProcessesStartTogether() async throws {
+        try await PostgresServer.with { server async throws in
+            let url = try PostgresURL(try server.createDatabase())
+            let applied = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        try await PostgresStore.withStore(url: url, logger: Self.logger, migrate: false) { store async throws in
+                            #expect(try await store.pendingMigrations().count <= PostgresStore.migrationNames.count)
+                            return try await store.migrate()
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(applied == PostgresStore.migrationNames, "each migration applied by exactly one of the three")
+            try await PostgresStore.withStore(url: url, logger: Self.logger, migrate: false) { store async throws in
+                #expect(try await store.pendingMigrations().isEmpty)
+                #expect(try await store.appliedMigrations() == PostgresStore.migrationNames)
+                #expect(try await store.migrate().isEmpty)
+                try await store.ping()
+            }
+            let tables = try server.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", database: url.database)
+            #expect(Int(tables.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 25)
+        }
+    }
+
+    @Test func aFreshDatabaseReportsEveryMigrationPending() async throws {
+        try await PostgresServer.with { server async throws in
+            let url = try PostgresURL(try server.createDatabase())
+            try await PostgresStore.withStore(url: url, logger: Self.logger, migrate: false) { store async throws in
+                #expect(try await store.appliedMigrations().isEmpty)
+                #expect(try await store.pendingMigrations() == PostgresStore.migrationNames)
+            }
+        }
+    }
+
+    /// Two processes' stores writing events at once: numbered 1…n with no gaps, in commit order, and every
+    /// one reaches the other store's followers through LISTEN/NOTIFY.
+    @Test func eventsFromEveryProcessReachEveryFollowerInCommitOrder() async throws {
+        try await PostgresServer.with { server async throws in
+            let url = try PostgresURL(try server.createDatabase())
+            try await PostgresStore.withStore(url: url, logger: Self.logger) { writerA async throws in
+                try await PostgresStore.withStore(url: url, logger: Self.logger, migrate: false) { writerB async throws in
+                    try await PostgresStore.withStore(url: url, logger: Self.logger, migrate: false) { follower async throws in
+                        let transactions = 40, perTransaction = 3
+                        let total = Int64(transactions * 2 * perTransaction)
+                        let reader = Task { try await Self.follow(follower, until: total) }
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            for writer in [writerA, writerB] {
+                                for t in 0..<transactions {
+                                    group.addTask {
+                                        try await writer.write { _, log in
+                                            for e in 0..<perTransaction {
+                                                log.append(.ticketUpdated, ticket: Int64(t), customer: nil, at: Date(), data: ["e": .number(Double(e))])
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            try await group.waitForAll()
+                        }
+                        let seen = try await reader.value
+                        #expect(seen == Array(1...total), "every event once, in order, with no gaps")
+                        #expect(try await follower.latestEventSeq() == total)
+                        let stored = try await follower.events(after: 0, limit: 1000)
+                        #expect(stored.count == Int(total))
+                        #expect(stored.first?.type == .ticketUpdated)
+                        #expect(stored.first?.data["e"] != nil)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The listener's connection is killed on the server; events committed meanwhile still reach followers.
+    @Test func aListenerThatLosesItsConnectionCatchesUp() async throws {
+        try await PostgresServer.with { server async throws in
+            let url = try PostgresURL(try server.createDatabase())
+            try await PostgresStore.withStore(url: url, logger: Self.logger) { writer async throws in
+                try await PostgresStore.withStore(url: url, logger: Self.logger, migrate: false) { follower async throws in
+                    let updates = follower.events.subscribe()
+                    try await writer.write { _, log in log.append(.ticketCreated, ticket: 1, customer: 1, at: Date(), data: [:]) }
+                    #expect(try await Self.next(updates, atLeast: 1))
+                    // Kill every listening backend (the follower's and the writer's listeners), then write while
+                    // they reconnect.
+                    try server.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()", database: url.database)
+                    try await writer.write { _, log in log.append(.ticketUpdated, ticket: 1, customer: 1, at: Date(), data: [:]) }
+                    #expect(try await Self.next(updates, atLeast: 2), "the follower learned of seq 2 after reconnecting")
+                    #expect(try await follower.events(after: 1, limit: 10).map(\.seq) == [2])
+                }
+            }
+        }
+    }
+
+    /// Reads events the way the server's followers do: wake on the hub, read after the last seen.
+    static func follow(_ store: PostgresStore, until last: Int64) async throws -> [Int64] {
+        var seen: [Int64] = []
+        var after: Int64 = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        for await _ in store.events.subscribe() {
+            while true {
+                let batch = try await store.events(after: after, limit: 100)
+                guard !batch.isEmpty else { break }
+                seen += batch.map(\.seq)
+                after = batch.last!.seq
+            }
+            if after >= last || ContinuousClock.now > deadline { break }
+        }
+        return seen
+    }
+
+    static func next(_ updates: AsyncStream<Int64>, atLeast seq: Int64) async throws -> Bool {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await value in updates where value >= seq { return true }
+                return false
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(15))
+                return false
+            }
+            let result = try await group.next() ?? false
+            group.cancelAll()
+            return result
+        }
+    }
+}
