@@ -43,16 +43,8 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        // The PostgreSQL backend, for several `pishkhan serve` processes on one database.
-        .target(
-            name: "PishkhanPostgres",
-            dependencies: [
-                "PishkhanCore", "PishkhanStore",
+                // The PostgreSQL backend (Postgres/), for several `pishkhan serve` processes on one database.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -108,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "pishkhan",
             dependencies: [
-                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanKnowledge", "PishkhanTUI", "PishkhanPostgres",
+                "PishkhanServer", "PishkhanStore", "PishkhanCore", "PishkhanChannels", "PishkhanKnowledge", "PishkhanTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PishkhanStoreTests",
-            dependencies: ["PishkhanStore", "PishkhanCore", "PishkhanPostgres", "PishkhanTestSupport"],
+            dependencies: ["PishkhanStore", "PishkhanCore", "PishkhanTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

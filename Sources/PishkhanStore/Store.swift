@@ -1,18 +1,20 @@
 import Foundation
 import PishkhanCore
 
-/// Everything the server persists. SQLite (GRDB) implements it today; a PostgreSQL backend implements the
-/// same protocol and passes the same conformance tests. Every method is one transaction.
-public protocol Store: Sendable {
-    /// The stream of committed event sequence numbers, for live followers.
-    var events: EventHub { get }
+/// Everything the server persists: the composition of the parts below. SQLite (GRDB) implements all of it;
+/// the PostgreSQL backend implements the parts one by one, each passing the same conformance tests as
+/// SQLite. Every method is one transaction.
+public protocol Store: IntakeStore & AgentStore & TicketStore & CustomerStore & SLAStore & MailboxStore & KnowledgeStore & BotStore & EventStore & SMSStore & ChatStore & ChatWebhookStore {}
 
-    // MARK: Intake
+/// Intake: inbound messages stored exactly once.
+public protocol IntakeStore: Sendable {
     /// Stores an inbound message exactly once: identity, customer, threading, priority, assignment,
     /// message and events in one transaction keyed by `(channel, externalID)`.
     func ingest(_ message: InboundMessage, channel: ChannelSettings, rules: PriorityRules) async throws -> IngestResult
+}
 
-    // MARK: Agents
+/// Agents, their tokens and their workload.
+public protocol AgentStore: Sendable {
     func createAgent(name: String, role: Role, email: String?, groups: [String], capacity: Int?) async throws -> (Agent, token: String)
     func agent(bearerToken: String) async throws -> Agent?
     func agents() async throws -> [Agent]
@@ -20,8 +22,10 @@ public protocol Store: Sendable {
     func agentCount() async throws -> Int
     /// Unresolved tickets per assignee (nil: unassigned), with how many are past an SLA due time.
     func agentWorkload() async throws -> [AgentWorkload]
+}
 
-    // MARK: Tickets
+/// Tickets, their messages, replies and notes.
+public protocol TicketStore: Sendable {
     func tickets(_ query: TicketQuery) async throws -> Page<Ticket>
     func ticket(id: Int64) async throws -> Ticket
     func messages(ticketID: Int64) async throws -> [Message]
@@ -31,8 +35,10 @@ public protocol Store: Sendable {
     func mergeTicket(id: Int64, into target: Int64, actor: Int64) async throws -> Ticket
     func outbox(status: DeliveryStatus?, limit: Int) async throws -> [OutboxItem]
     func openTicketCount() async throws -> Int
+}
 
-    // MARK: Customers
+/// Customers: the 360 profile, merges and erasure.
+public protocol CustomerStore: Sendable {
     func customers(search: String?, limit: Int, cursor: String?) async throws -> Page<Customer>
     func customerProfile(id: Int64, timelineLimit: Int, timelineCursor: String?) async throws -> CustomerProfile
     /// Profile, identities and open-ticket count only: no tickets list, no timeline.
@@ -43,8 +49,10 @@ public protocol Store: Sendable {
     func addCustomerEvent(customerID: Int64, _ input: CustomerEventInput, actor: Int64?) async throws -> CustomerEvent
     func exportCustomer(id: Int64, actor: Int64?) async throws -> CustomerExport
     func eraseCustomer(id: Int64, actor: Int64?) async throws
+}
 
-    // MARK: SLA
+/// SLA configuration, clocks, warnings and breaches.
+public protocol SLAStore: Sendable {
     /// Clock changes for the scheduler, announced in commit order.
     var slaTimers: SLATimerFeed { get }
     func slaConfiguration() -> SLAConfiguration
@@ -61,8 +69,10 @@ public protocol Store: Sendable {
     func slaBreaches(_ query: SLABreachQuery) async throws -> [SLAAlert]
     func slaAtRisk(within: TimeInterval, limit: Int) async throws -> [SLAAtRiskTicket]
     func slaSummary(from: Date, to: Date) async throws -> SLASummary
+}
 
-    // MARK: Mailboxes
+/// Email channels: raw files, poll state, quarantine and outbound mail.
+public protocol MailboxStore: Sendable {
     /// Writes files content-addressed without syncing each; `syncStagedFiles()` flushes them all at once.
     func stageFiles(_ files: [Data]) async throws -> [String]
     func syncStagedFiles() async throws
@@ -79,8 +89,10 @@ public protocol Store: Sendable {
     func claimOutboundEmail(domains: [String: String], limit: Int, lease: TimeInterval) async throws -> [OutboundEmail]
     func markOutboundSent(_ job: OutboundEmail) async throws
     func markOutboundFailed(_ job: OutboundEmail, reason: String, retryAt: Date?) async throws
+}
 
-    // MARK: Knowledge base
+/// Knowledge-base articles and canned responses.
+public protocol KnowledgeStore: Sendable {
     /// Files seed the database: new items are inserted, file-owned items follow their file, and items the
     /// API created, edited or deleted stay as the API left them.
     func seedKnowledge(articles: [Article], canned: [CannedResponse]) async throws -> (articles: KnowledgeSeedReport, canned: KnowledgeSeedReport)
@@ -95,8 +107,10 @@ public protocol Store: Sendable {
     func createCannedResponse(_ response: CannedResponse, actor: Int64) async throws -> Stored<CannedResponse>
     func updateCannedResponse(shortcut: String, _ response: CannedResponse, expectedVersion: Int64?, actor: Int64) async throws -> Stored<CannedResponse>
     func deleteCannedResponse(shortcut: String, expectedVersion: Int64?, actor: Int64) async throws
+}
 
-    // MARK: Answer bot
+/// The answer bot's turns and decisions.
+public protocol BotStore: Sendable {
     /// Customers' turns on `channels` after the bot's watermark that the bot may still take: the ticket is
     /// not merged or closed, no agent has written on it and the bot has not handed it over. The first call
     /// ever starts at the newest message, so enabling the bot never answers old mail.
@@ -107,24 +121,32 @@ public protocol Store: Sendable {
     /// Moves the bot's watermark forward (never back).
     func advanceBotWatermark(to messageID: Int64) async throws
     func botDecisions(ticketID: Int64) async throws -> [BotDecision]
+}
 
-    // MARK: Events and audit
+/// The event log, the audit log and the database's health.
+public protocol EventStore: Sendable {
+    /// The stream of committed event sequence numbers, for live followers.
+    var events: EventHub { get }
     func events(after seq: Int64, limit: Int) async throws -> [Event]
     func latestEventSeq() async throws -> Int64
     func auditLog(limit: Int) async throws -> [AuditEntry]
 
     /// Cheap round trip to the database, for `/healthz`.
     func ping() async throws
+}
 
-    // MARK: SMS
+/// SMS delivery.
+public protocol SMSStore: Sendable {
     /// Due deliveries on these SMS channels (replies and bot answers), leased; segments counted and stored.
     func claimOutboundSMS(channels: Set<String>, limit: Int, lease: TimeInterval) async throws -> [OutboundSMS]
     func markSMSAccepted(_ job: OutboundSMS, providerID: String, providerStatus: String?) async throws
     func markSMSFailed(_ job: OutboundSMS, reason: String, retryAt: Date?) async throws
     /// A delivery report for the message with this provider id; nil when none has it.
     func recordSMSStatus(channel: String, providerID: String, providerStatus: String, status: DeliveryStatus?, error: String?) async throws -> SMSStatusUpdate?
+}
 
-    // MARK: Web chat
+/// Web chat: settings, replies to push and replay.
+public protocol ChatStore: Sendable {
     /// The stored value of `key` in the settings table, storing `value` first when there is none.
     func setting(_ key: String, insertingIfAbsent value: String) async throws -> String
     /// Agent replies and bot answers with id above `after` on this chat visitor's tickets of `channel`, oldest first.
@@ -137,8 +159,10 @@ public protocol Store: Sendable {
     func markChatSent(messageIDs: [Int64]) async throws
     /// Marks every reply still queued on these chat channels sent (kept for replay); returns how many.
     func markStoredChatRepliesSent(channels: Set<String>, limit: Int) async throws -> Int
+}
 
-    // MARK: Chat webhooks and Telegram
+/// Chat-webhook and Telegram delivery.
+public protocol ChatWebhookStore: Sendable {
     /// Due replies and bot answers on these chat-webhook and Telegram channels, leased, with the conversation they answer.
     func claimChatReplies(channels: Set<String>, limit: Int, lease: TimeInterval) async throws -> [OutboundChatReply]
     /// Part `part` (from 0) of a split reply was accepted; a retry sends only the parts after it.

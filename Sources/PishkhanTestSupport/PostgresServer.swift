@@ -47,6 +47,12 @@ public final class PostgresServer: Sendable {
         }
     }
 
+    /// One server for the whole test process, started on first use and stopped by pid when the process exits;
+    /// each test takes a database of its own (`createDatabase()`).
+    public static func shared() async throws -> PostgresServer {
+        try await SharedServer.instance.get()
+    }
+
     /// `durable: false` (tests) turns fsync off: the cluster is thrown away afterwards. Benchmarks pass true.
     public static func start(durable: Bool = false, maxConnections: Int = 300) async throws -> PostgresServer {
         let bin = try installedBinDirectory()
@@ -165,3 +171,37 @@ public final class PostgresServer: Sendable {
         return (entry.pointee.pw_uid, entry.pointee.pw_gid)
     }
 }
+
+/// Starts the shared server once, even when tests running in parallel ask at the same time.
+private actor SharedServer {
+    static let instance = SharedServer()
+    private var server: PostgresServer?
+    private var starting: Task<PostgresServer, any Error>?
+
+    func get() async throws -> PostgresServer {
+        if let server { return server }
+        if let starting { return try await starting.value }
+        let task = Task { try await PostgresServer.start() }
+        starting = task
+        do {
+            let started = try await task.value
+            server = started
+            sharedPostgresPID.store(started.pid, ordering: .relaxed)
+            sharedPostgresRoot.withLock { $0 = started.root }
+            atexit {
+                let pid = sharedPostgresPID.load(ordering: .relaxed)
+                guard pid > 0 else { return }
+                kill(pid, SIGINT)
+                ProcessRunner.waitForExit(pid, timeout: .seconds(10))
+                if let root = sharedPostgresRoot.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: root) }
+            }
+            return started
+        } catch {
+            starting = nil
+            throw error
+        }
+    }
+}
+
+private let sharedPostgresPID = Atomic<pid_t>(0)
+private let sharedPostgresRoot = Mutex<String?>(nil)

@@ -4,7 +4,6 @@ import Logging
 import PishkhanChannels
 import PishkhanCore
 import PishkhanKnowledge
-import PishkhanPostgres
 import PishkhanServer
 import PishkhanStore
 import PishkhanTUI

@@ -1,8 +1,7 @@
 import Foundation
 import Logging
 import PishkhanCore
-@testable import PishkhanPostgres
-import PishkhanStore
+@testable import PishkhanStore
 import PishkhanTestSupport
 import Synchronization
 import Testing

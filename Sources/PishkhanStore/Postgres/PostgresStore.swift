@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PishkhanCore
-import PishkhanStore
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -20,11 +19,13 @@ public final class PostgresStore: Sendable, Service {
     public let events = EventHub()
     let client: PostgresClient
     let logger: Logger
+    let clock: @Sendable () -> Date
     private let running = Atomic<Bool>(false)
 
-    public init(url: PostgresURL, logger: Logger) throws {
+    public init(url: PostgresURL, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.url = url
         self.logger = logger
+        self.clock = clock
         self.client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
     }
 
@@ -44,9 +45,10 @@ public final class PostgresStore: Sendable, Service {
     /// Runs `body` with the store's pool running, for commands and tests that use the store without a
     /// service group; the pool stops when `body` returns.
     public static func withStore<T: Sendable>(
-        url: PostgresURL, logger: Logger, migrate: Bool = true, _ body: @Sendable (PostgresStore) async throws -> T
+        url: PostgresURL, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init, migrate: Bool = true,
+        _ body: @Sendable (PostgresStore) async throws -> T
     ) async throws -> T {
-        let store = try PostgresStore(url: url, logger: logger)
+        let store = try PostgresStore(url: url, logger: logger, clock: clock)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 try await store.run()
@@ -136,14 +138,34 @@ public final class PostgresStore: Sendable, Service {
     /// Runs one transaction and tells this process's followers about the events it wrote, after commit.
     /// Other processes learn of them from the notification the commit delivers.
     func write<T: Sendable>(_ body: (PostgresConnection, inout PostgresEventLog) async throws -> T) async throws -> T {
-        let (value, maxSeq) = try await client.withTransaction(logger: logger) { connection -> (T, Int64) in
-            var log = PostgresEventLog()
-            let value = try await body(connection, &log)
-            let maxSeq = try await log.flush(connection, logger: logger)
-            return (value, maxSeq)
+        let (value, maxSeq): (T, Int64)
+        do {
+            (value, maxSeq) = try await client.withTransaction(logger: logger) { connection -> (T, Int64) in
+                var log = PostgresEventLog()
+                let value = try await body(connection, &log)
+                let maxSeq = try await log.flush(connection, logger: logger)
+                return (value, maxSeq)
+            }
+        } catch let error as PostgresTransactionError {
+            // The caller's own error (not found, conflict, invalid) is what it expects to see; the wrapper
+            // only adds where the transaction was. A failed BEGIN, COMMIT or ROLLBACK is rethrown as it is.
+            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
+            throw error
         }
         if maxSeq > 0 { events.publish(maxSeq) }
         return value
+    }
+
+}
+
+extension PostgresStore: EventStore {
+    public func auditLog(limit: Int) async throws -> [AuditEntry] {
+        try await client.rows("SELECT * FROM audit_log ORDER BY id DESC LIMIT \(Int64(max(0, limit)))", logger: logger).map { row in
+            AuditEntry(
+                id: try row["id"], at: try row.date("at"), actorAgentID: try row["actor_agent_id"], action: try row["action"],
+                targetType: try row["target_type"], targetID: try row["target_id"],
+                details: JSONText.decode([String: JSONValue].self, try row["details"], default: [:]))
+        }
     }
 
     public func events(after seq: Int64, limit: Int) async throws -> [Event] {
@@ -168,7 +190,9 @@ public final class PostgresStore: Sendable, Service {
         try await client.query("SELECT seq FROM event_head WHERE id = 1", logger: logger)
             .decode(Int64.self).reduce(0) { max($0, $1) }
     }
+}
 
+extension PostgresStore {
     /// Follows `pishkhan_events` on a connection of its own; on every (re)connection it first publishes the
     /// newest sequence number, so whatever was committed while it was away is read by the followers.
     private func listenForEvents() async {

@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import PishkhanCore
+import PishkhanStore
+import PishkhanTestSupport
+import Testing
+
+/// The parts of `Store` both backends implement, checked the same way on each: SQLite in memory, and a
+/// database of its own on a real PostgreSQL (one server for the test process, stopped by pid at exit).
+/// A part joins this suite when the PostgreSQL backend implements it.
+enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+
+    typealias Conforming = AgentStore & EventStore
+
+    /// Runs `body` with a fresh, migrated store on this backend.
+    func withStore<T: Sendable>(clock: TestClock = TestClock(), _ body: @Sendable (any Conforming) async throws -> T) async throws -> T {
+        switch self {
+        case .sqlite:
+            return try await body(try SQLiteStore.inMemory(clock: clock.function))
+        case .postgres:
+            let server = try await PostgresServer.shared()
+            let url = try PostgresURL(try server.createDatabase())
+            var logger = Logger(label: "pishkhan.test.postgres")
+            logger.logLevel = .warning
+            return try await PostgresStore.withStore(url: url, logger: logger, clock: clock.function) { store in
+                try await body(store)
+            }
+        }
+    }
+}
+
+@Suite("Store conformance: agents and events", .timeLimit(.minutes(2)))
+struct StoreConformanceTests {
+    @Test(arguments: Backend.allCases)
+    func agentTokensAreShownOnceAndFoundByTheirHash(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
+            let (agent, token) = try await store.createAgent(name: "  Sara  ", role: .supervisor, email: "sara@example.com",
+                                                            groups: ["Billing", "billing", " vip ", ""], capacity: 12)
+            #expect(agent.name == "Sara")
+            #expect(agent.role == .supervisor)
+            #expect(agent.groups == ["billing", "vip"])
+            #expect(agent.capacity == 12)
+            #expect(agent.available)
+            #expect(token.hasPrefix("pk_") && token.count == 46)
+            #expect(try await store.agent(bearerToken: token) == agent)
+            var other = Array(token)
+            other[10] = other[10] == "A" ? "B" : "A"
+            #expect(try await store.agent(bearerToken: String(other)) == nil, "a different token of the same shape")
+            #expect(try await store.agent(bearerToken: "pk_short") == nil)
+            #expect(try await store.agent(bearerToken: "") == nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func agentsAreValidatedListedCountedAndAudited(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
+            await #expect(throws: StoreError.self) { try await store.createAgent(name: "   ", role: .agent, email: nil, groups: [], capacity: nil) }
+            await #expect(throws: StoreError.self) { try await store.createAgent(name: "Reza", role: .agent, email: nil, groups: [], capacity: -1) }
+            let (reza, _) = try await store.createAgent(name: "Reza", role: .agent, email: nil, groups: [], capacity: nil)
+            let (bridge, _) = try await store.createAgent(name: "CRM bridge", role: .integration, email: nil, groups: [], capacity: nil)
+            let (mina, _) = try await store.createAgent(name: "مینا", role: .admin, email: "mina@example.com", groups: ["فروش"], capacity: 3)
+            #expect(try await store.agents().map(\.id) == [reza.id, bridge.id, mina.id])
+            #expect(try await store.agents().last?.groups == ["فروش"])
+            #expect(try await store.agentCount() == 2, "integrations are not agents on the floor")
+
+            let away = try await store.setAgentAvailability(id: reza.id, available: false)
+            #expect(!away.available)
+            #expect(try await store.agents().first?.available == false)
+            #expect(try await store.setAgentAvailability(id: reza.id, available: true).available)
+            await #expect(throws: StoreError.notFound("agent 999999 does not exist")) {
+                try await store.setAgentAvailability(id: 999_999, available: false)
+            }
+
+            let audit = try await store.auditLog(limit: 10)
+            #expect(audit.map(\.action) == ["agent.create", "agent.create", "agent.create"])
+            #expect(audit.first?.targetID == mina.id, "newest first")
+            #expect(audit.first?.details["role"] == .string("admin"))
+            #expect(try await store.auditLog(limit: 1).count == 1)
+            #expect(try await store.agentWorkload().isEmpty, "no tickets yet")
+            try await store.ping()
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func anEmptyStoreHasNoEvents(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
+            #expect(try await store.latestEventSeq() == 0)
+            #expect(try await store.events(after: 0, limit: 100).isEmpty)
+        }
+    }
+}
