@@ -355,6 +355,18 @@ enum Migrations {
             // parts already accepted are counted so a retry sends only the rest, never one twice.
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("2026-11-28-leases") { db in
+            // Work one process does at a time (a mailbox's poll). One SQLite process holds every lease; the
+            // table keeps the two backends alike.
+            try db.execute(sql: """
+                CREATE TABLE leases (
+                    name TEXT PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    generation INTEGER NOT NULL,
+                    expires_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -322,3 +322,12 @@ public struct AgentWorkload: Codable, Sendable, Equatable {
         self.breached = breached
     }
 }
+
+/// A lease held by one process of the cluster.
+public struct Lease: Sendable, Equatable {
+    public var name: String
+    public var holder: String
+    /// Raised each time the lease changes holder.
+    public var generation: Int64
+    public var expiresAt: Date
+}

@@ -4,7 +4,7 @@ import PishkhanCore
 /// Everything the server persists: the composition of the parts below. SQLite (GRDB) implements all of it;
 /// the PostgreSQL backend implements the parts one by one, each passing the same conformance tests as
 /// SQLite. Every method is one transaction.
-public protocol Store: IntakeStore & AgentStore & TicketStore & CustomerStore & SLAStore & MailboxStore & KnowledgeStore & BotStore & EventStore & SMSStore & ChatStore & ChatWebhookStore {}
+public protocol Store: IntakeStore & AgentStore & TicketStore & CustomerStore & SLAStore & MailboxStore & KnowledgeStore & BotStore & EventStore & SMSStore & ChatStore & ChatWebhookStore & LeaseStore {}
 
 /// Intake: inbound messages stored exactly once.
 public protocol IntakeStore: Sendable {
@@ -169,4 +169,16 @@ public protocol ChatWebhookStore: Sendable {
     func recordChatReplyPart(_ job: OutboundChatReply, part: Int, providerID: String?) async throws
     func markChatReplySent(_ job: OutboundChatReply, providerID: String?, providerStatus: String?) async throws
     func markChatReplyFailed(_ job: OutboundChatReply, reason: String, retryAt: Date?) async throws
+}
+
+/// Leases: work one process of a cluster does at a time (polling a mailbox), taken over when its holder stops
+/// renewing. Times come from the store's clock; hosts sharing a database keep their clocks in sync (NTP),
+/// well within a lease's length.
+public protocol LeaseStore: Sendable {
+    /// Takes or renews the lease `name` for `holder` until now + `duration`: granted when nobody holds it,
+    /// when `holder` already does, or when the holder's lease has run out. Nil while another holder's lease
+    /// runs. A takeover raises the generation, so work stamped with an older one can be told apart.
+    func acquireLease(_ name: String, holder: String, for duration: TimeInterval) async throws -> Lease?
+    /// Gives the lease up at once (a clean shutdown), so another process need not wait for it to run out.
+    func releaseLease(_ name: String, holder: String) async throws
 }

@@ -8,9 +8,9 @@ import Testing
         let dir = Fixture.tempDirectory()
         let path = dir.appendingPathComponent("p.sqlite").path
         let first = try SQLiteStore(path: path, attachmentsDirectory: nil)
-        #expect(try first.appliedMigrations() == ["2026-11-23-core", "2026-11-24-sla", "2026-11-24-mailbox", "2026-11-25-automated-messages", "2026-11-25-knowledge", "2026-11-26-answer-bot", "2026-11-26-sms", "2026-11-27-chat-webhooks"])
+        #expect(try first.appliedMigrations() == ["2026-11-23-core", "2026-11-24-sla", "2026-11-24-mailbox", "2026-11-25-automated-messages", "2026-11-25-knowledge", "2026-11-26-answer-bot", "2026-11-26-sms", "2026-11-27-chat-webhooks", "2026-11-28-leases"])
         let second = try SQLiteStore(path: path, attachmentsDirectory: nil)
-        #expect(try second.appliedMigrations() == ["2026-11-23-core", "2026-11-24-sla", "2026-11-24-mailbox", "2026-11-25-automated-messages", "2026-11-25-knowledge", "2026-11-26-answer-bot", "2026-11-26-sms", "2026-11-27-chat-webhooks"])
+        #expect(try second.appliedMigrations() == ["2026-11-23-core", "2026-11-24-sla", "2026-11-24-mailbox", "2026-11-25-automated-messages", "2026-11-25-knowledge", "2026-11-26-answer-bot", "2026-11-26-sms", "2026-11-27-chat-webhooks", "2026-11-28-leases"])
     }
 }
 

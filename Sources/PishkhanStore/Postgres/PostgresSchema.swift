@@ -334,6 +334,7 @@ enum PostgresSchema {
         CREATE TABLE leases (
             name text PRIMARY KEY,
             holder text NOT NULL,
+            generation bigint NOT NULL,
             expires_at double precision NOT NULL
         );
         """
