@@ -197,12 +197,9 @@ extension PostgresStore {
     /// newest sequence number, so whatever was committed while it was away is read by the followers.
     private func listenForEvents() async {
         var delay: Duration = .milliseconds(100)
-        var configuration = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
-            tls: url.tls == .disable ? .disable : (try? .prefer(.init(configuration: .makeClientConfiguration()))) ?? .disable)
-        configuration.options.connectTimeout = .seconds(Int64(url.connectTimeout.components.seconds))
         while !Task.isCancelled {
             do {
+                let configuration = try url.connectionConfiguration()
                 let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
                 do {
                     try await connection.listen(on: Self.eventChannel) { notifications in

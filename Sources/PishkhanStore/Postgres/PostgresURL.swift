@@ -88,4 +88,18 @@ public struct PostgresURL: Sendable, Equatable {
         configuration.options.connectTimeout = connectTimeout
         return configuration
     }
+
+    /// The same settings for a single connection outside the pool (the event listener's).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tlsSetting: PostgresConnection.Configuration.TLS
+        switch tls {
+        case .disable: tlsSetting = .disable
+        case .prefer: tlsSetting = .prefer(try .init(configuration: .makeClientConfiguration()))
+        case .require: tlsSetting = .require(try .init(configuration: .makeClientConfiguration()))
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tlsSetting)
+        configuration.options.connectTimeout = .seconds(Int64(connectTimeout.components.seconds))
+        return configuration
+    }
 }
