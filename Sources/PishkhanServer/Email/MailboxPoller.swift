@@ -21,7 +21,7 @@ public final class MailboxPoller: Service, Sendable {
     let rules: PriorityRules
     let logger: Logger
     /// Messages fetched before their ingests run together (and share group commits).
-    static let batch = 64
+    static let batch = 256
     /// Batches being committed at once while the next is fetched.
     static let commitsInFlight = 3
     /// UIDs per `UID SEARCH`.
