@@ -20,7 +20,8 @@ public final class MailboxPoller: Service, Sendable {
     let store: any Store
     let rules: PriorityRules
     let logger: Logger
-    /// Messages fetched before their ingests run together (and share group commits).
+    /// Messages fetched with one command (and one login) whose ingests then run together (sharing group
+    /// commits) and are flagged with one command.
     static let batch = 256
     /// Batches being committed at once while the next is fetched.
     static let commitsInFlight = 3
