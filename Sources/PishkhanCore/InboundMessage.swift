@@ -99,11 +99,17 @@ public struct InboundMessage: Codable, Sendable, Equatable {
         public var contentType: String
         /// Base64 in JSON.
         public var content: Data
+        /// The content's SHA-256 (lowercase hex) when the caller has already written it to the store's
+        /// files (`Store.stageFiles`), so Intake neither hashes nor writes it again. Never read from JSON.
+        public var sha256: String?
 
-        public init(name: String, contentType: String, content: Data) {
+        enum CodingKeys: String, CodingKey { case name, contentType, content }
+
+        public init(name: String, contentType: String, content: Data, sha256: String? = nil) {
             self.name = name
             self.contentType = contentType
             self.content = content
+            self.sha256 = sha256
         }
     }
 

@@ -16,12 +16,13 @@ extension SQLiteStore {
             throw StoreError.invalid(error)
         }
         // Files first: content-addressed, so a retry writes nothing new and a crash leaves no dangling row.
+        // Attachments an adapter already staged (and synced) keep their hash and file.
         var stored: [(InboundMessage.Attachment, String)] = []
         if !message.attachments.isEmpty {
             guard let attachments else {
                 throw StoreError.invalid(ValidationError(field: "attachments", reason: "are not accepted by this store"))
             }
-            let hashes = try await attachments.write(message.attachments.map(\.content))
+            let hashes = try await attachments.write(message.attachments)
             stored = Array(zip(message.attachments, hashes))
         }
         // Contacts the sender gave are normalized like senders; one that is not valid (a mistyped email)

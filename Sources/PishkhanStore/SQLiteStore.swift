@@ -302,6 +302,24 @@ struct AttachmentFiles: Sendable {
         return hashes
     }
 
+    /// Attachments' files, hashes in order: one that names the hash of a file already here (staged by
+    /// the caller) is taken as it is, without reading it; the others are written.
+    func write(_ attachments: [InboundMessage.Attachment], durable: Bool = true) async throws -> [String] {
+        var hashes = attachments.map { attachment in
+            attachment.sha256.flatMap { Self.isHash($0) && access(url(for: $0).path, F_OK) == 0 ? $0 : nil }
+        }
+        let missing = hashes.indices.filter { hashes[$0] == nil }
+        for (index, hash) in zip(missing, try await write(missing.map { attachments[$0].content }, durable: durable)) {
+            hashes[index] = hash
+        }
+        return hashes.map { $0! }
+    }
+
+    /// 64 lowercase hex digits, as `store(_:durable:)` names files.
+    static func isHash(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     /// Writes `data` under its hash. `durable` syncs it to disk before returning; without it the caller
     /// must call `sync()` before committing anything that refers to the file.
     func store(_ data: Data, durable: Bool = true) throws -> String {

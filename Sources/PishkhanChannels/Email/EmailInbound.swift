@@ -12,7 +12,8 @@ public enum EmailInbound {
     ///   whole hash when there is no Message-ID): the same message fetched again (after a restart, or a
     ///   UIDVALIDITY change) is a duplicate, and two different messages sharing a Message-ID are not.
     /// - The text is the reply with quoted history and signature trimmed; the raw message is attached as
-    ///   `message.eml`, so the full text and the HTML are never lost.
+    ///   `message.eml`, so the full text and the HTML are never lost; it carries `rawSHA256`, the hash of
+    ///   the file the caller already keeps for it.
     /// - Auto-replies, bounces and bulk mail are marked automated. Mailing-list headers alone are not:
     ///   a support address that is a group alias adds them to human mail.
     public static func message(
@@ -27,7 +28,7 @@ public enum EmailInbound {
                 name: a.filename.map { String($0.prefix(255)) }.flatMap { $0.isEmpty ? nil : $0 } ?? "attachment-\(i + 1)",
                 contentType: a.contentType, content: Data(a.data))
         }
-        attachments.append(InboundMessage.Attachment(name: "message.eml", contentType: "message/rfc822", content: Data(raw)))
+        attachments.append(InboundMessage.Attachment(name: "message.eml", contentType: "message/rfc822", content: Data(raw), sha256: rawSHA256))
         let trimmed = email.replyText.trimmingCharacters(in: .whitespacesAndNewlines)
         return InboundMessage(
             channel: channel, channelKind: .email, externalID: externalID,

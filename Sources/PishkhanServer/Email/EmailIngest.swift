@@ -27,13 +27,16 @@ struct EmailIngest: Sendable {
     }
 
     /// Keeps the raw bytes (staged: durable after `store.syncStagedFiles()`), decodes, and stages the
-    /// attachments, so Intake finds every file already there.
+    /// attachments. Every attachment leaves with the hash of its staged file, so Intake neither hashes
+    /// nor writes any of them again; the raw message (`message.eml`) is hashed and written once.
     func prepare(raw: [UInt8], channel: ChannelSettings) async throws -> Prepared {
         let hash = try await store.stageFiles([Data(raw)])[0]
         do {
             let email = try EmailDecoder.decode(raw)
-            let message = try EmailInbound.message(from: email, raw: raw, rawSHA256: hash, channel: channel.id, receivedAt: Date())
-            _ = try await store.stageFiles(message.attachments.map(\.content))
+            var message = try EmailInbound.message(from: email, raw: raw, rawSHA256: hash, channel: channel.id, receivedAt: Date())
+            let unstaged = message.attachments.indices.filter { message.attachments[$0].sha256 == nil }
+            let hashes = try await store.stageFiles(unstaged.map { message.attachments[$0].content })
+            for (index, staged) in zip(unstaged, hashes) { message.attachments[index].sha256 = staged }
             return Prepared(rawSHA256: hash, size: raw.count, message: message)
         } catch let error as EmailDecodingError {
             return Prepared(rawSHA256: hash, size: raw.count, problem: "cannot be read as email: \(error)")

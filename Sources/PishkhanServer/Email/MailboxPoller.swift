@@ -7,11 +7,11 @@ import ServiceLifecycle
 
 /// Reads one email channel's IMAP mailbox into Intake.
 ///
-/// Order per message, never another: fetch by UID, keep the raw bytes, decode, hand to Intake (which
-/// commits), then flag or move the message on the server, then advance the stored watermark. A crash
-/// anywhere repeats at most the tail of a batch, and Intake recognises those messages as duplicates. New
-/// mail is found by `UID SEARCH` above the watermark, never by `\Seen`; a changed UIDVALIDITY re-scans
-/// the whole mailbox and lets the duplicate check skip what is stored. A message that cannot be stored
+/// Order per message, never another: fetch by UID (without setting `\Seen`), keep the raw bytes, decode,
+/// hand to Intake (which commits), then flag or move the message on the server, then advance the stored
+/// watermark. A crash anywhere repeats at most the tail of a batch, and Intake recognises those messages
+/// as duplicates. New mail is found by `UID SEARCH` above the watermark, never by `\Seen`; a changed
+/// UIDVALIDITY re-scans the whole mailbox and lets the duplicate check skip what is stored. A message that cannot be stored
 /// goes to the quarantine with its reason and the batch carries on.
 public final class MailboxPoller: Service, Sendable {
     public let config: EmailChannelConfig
@@ -20,8 +20,9 @@ public final class MailboxPoller: Service, Sendable {
     let store: any Store
     let rules: PriorityRules
     let logger: Logger
-    /// Messages fetched before their ingests run together (and share group commits).
-    static let batch = 64
+    /// Messages fetched with one command (and one login) whose ingests then run together (sharing group
+    /// commits) and are flagged with one command.
+    static let batch = 256
     /// Batches being committed at once while the next is fetched.
     static let commitsInFlight = 3
     /// UIDs per `UID SEARCH`.
@@ -100,18 +101,21 @@ public final class MailboxPoller: Service, Sendable {
         return total
     }
 
-    /// Fetches a batch over the mailbox connection. One connection on purpose: `UID FETCH BODY[]` sets
-    /// `\Seen`, and a second session's flag changes come back to this one as untagged FETCH responses
-    /// (thousands per poll, past libcurl's 300 KB limit on a response's header lines). Returns the messages
-    /// in UID order up to the first that could not be fetched, and that error.
+    /// Fetches a batch with one `UID FETCH <set> (UID BODY.PEEK[])` on a read-only connection of its own.
+    /// `BODY.PEEK[]` leaves `\Seen` alone: nothing is flagged before it is committed, and this session
+    /// sends no flag changes that the mailbox connection would have to read back as untagged FETCH
+    /// responses. Returns the messages in UID order up to the first that could not be fetched, and why.
     private func fetch(_ chunk: [UInt32]) async -> ([(UInt32, [UInt8])], String?) {
+        let bodies: [UInt32: [UInt8]]
+        do {
+            bodies = try await client.fetch(uids: chunk, in: config.mailbox)
+        } catch {
+            return ([], "fetch UIDs \(chunk[0])–\(chunk[chunk.count - 1]): \(error)")
+        }
         var fetched: [(UInt32, [UInt8])] = []
         for uid in chunk {
-            do {
-                fetched.append((uid, try await client.fetch(uid: uid, in: config.mailbox)))
-            } catch {
-                return (fetched, "fetch UID \(uid): \(error)")
-            }
+            guard let body = bodies[uid] else { return (fetched, "fetch UID \(uid): \(IMAPError.messageNotFound(uid: uid))") }
+            fetched.append((uid, body))
         }
         return (fetched, nil)
     }

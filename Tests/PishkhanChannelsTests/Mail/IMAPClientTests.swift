@@ -60,6 +60,19 @@ extension ServerBackedTests {
             }
         }
 
+        @Test func batchFetchReturnsExactBytesAndLeavesSeenAlone() async throws {
+            try await DovecotServer.with { server in
+                let delivered = (1...5).map { TestMessage.make($0) } + [TestMessage.make(6) + [0xE9, 0x0D, 0x0A, 0x29, 0x0D, 0x0A]]
+                for message in delivered { try server.deliver(message) }
+                let client = try IMAPClient(settings: server.settings)
+                try await client.markSeen(uid: 2)
+                let bodies = try await client.fetch(uids: [1, 2, 3, 4, 5, 6, 99])
+                #expect(bodies.keys.sorted() == [1, 2, 3, 4, 5, 6])
+                for uid: UInt32 in 1...6 { #expect(bodies[uid] == delivered[Int(uid) - 1], "UID \(uid)") }
+                for uid: UInt32 in 1...6 { #expect(try await client.flags(uid: uid).contains("\\Seen") == (uid == 2), "UID \(uid)") }
+            }
+        }
+
         @Test func markSeenSetsTheFlag() async throws {
             try await DovecotServer.with { server in
                 for index in 1...6 { try server.deliver(TestMessage.make(index)) }

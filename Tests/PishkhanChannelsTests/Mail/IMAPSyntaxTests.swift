@@ -31,6 +31,18 @@ struct IMAPSyntaxTests {
         #expect(IMAPSyntax.capabilities(["* CAPABILITY IMAP4rev1 IDLE move"]) == ["IMAP4REV1", "IDLE", "MOVE"])
     }
 
+    @Test func fetchResponsesGiveUIDAndBodyInAnyOrder() {
+        let body = Array("Subject: x\r\n\r\n) {3}\r\n".utf8)
+        let first = IMAPFetchResponse(Array("* 3 FETCH (UID 40 BODY[] {\(body.count)}\r\n".utf8) + body + Array(")".utf8))
+        #expect(first?.uid == 40 && first?.body == body)
+        let second = IMAPFetchResponse(Array("* 4 FETCH (FLAGS (\\Seen) BODY[] {\(body.count)}\r\n".utf8) + body + Array(" UID 41)".utf8))
+        #expect(second?.uid == 41 && second?.body == body)
+        let flagsOnly = IMAPFetchResponse(Array("* 5 FETCH (UID 42 FLAGS (\\Seen))".utf8))
+        #expect(flagsOnly?.uid == 42 && flagsOnly?.body == nil)
+        #expect(IMAPFetchResponse(Array("* 5 EXPUNGE".utf8)) == nil)
+        #expect(IMAPFetchResponse(Array("* 6 FETCH (UID 43 BODY[] {99}\r\nshort)".utf8)) == nil)
+    }
+
     @Test func flagsAreReadForTheRightUID() {
         let lines = ["* 1 FETCH (UID 7 FLAGS (\\Seen \\Flagged))", "* 2 FETCH (FLAGS () UID 8)"]
         #expect(IMAPSyntax.flags(lines, uid: 7) == ["\\Seen", "\\Flagged"])

@@ -65,6 +65,22 @@ public final class IMAPClient: Sendable {
         }
     }
 
+    /// The raw bytes of several messages with one `UID FETCH <set> (UID BODY.PEEK[])`, over a read-only
+    /// connection of its own (libcurl does not return the literal of `BODY.PEEK[]`). Unlike
+    /// `fetch(uid:in:)` this leaves `\Seen` alone, so the caller flags only what it has stored. A UID no
+    /// longer in the mailbox is absent from the answer.
+    public func fetch(uids: [UInt32], in mailbox: String = "INBOX") async throws -> [UInt32: [UInt8]] {
+        guard !uids.isEmpty else { return [:] }
+        let settings = settings
+        return try await CurlEasy(settings: settings, mailProtocol: .imap).withRawConnection { connection in
+            var conversation = IMAPConversation(connection: connection)
+            _ = try conversation.select(mailbox, readOnly: true, settings: settings)
+            let bodies = try conversation.fetchBodies(uids)
+            try? conversation.logout()
+            return bodies
+        }
+    }
+
     /// The flags of one message (`UID FETCH n (FLAGS)`), e.g. `["\\Seen"]`.
     public func flags(uid: UInt32, in mailbox: String = "INBOX") async throws -> [String] {
         let lines = try await command("UID FETCH \(uid) (FLAGS)", mailbox: mailbox)
