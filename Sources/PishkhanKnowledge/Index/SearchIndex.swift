@@ -42,7 +42,7 @@ public struct SearchIndex: Sendable {
     /// Per block of `blockSize` postings, the largest weighted frequency in it, like `upperFrequency`:
     /// block-max WAND skips whole blocks whose bounds cannot reach the top k.
     var blockUpper: [[Double]] = []
-    static let blockSize = 32
+    static let blockSize = 16
     /// Term ids in UTF-8 byte order of their text, for prefix ranges.
     var sortedTerms: [UInt32] = []
 
