@@ -10,10 +10,12 @@ extension SearchIndex {
         var statistics = SearchStatistics(terms: plan.count, postings: plan.reduce(0) { $0 + postings[$1.term].count }, scoredDocuments: 0)
         guard options.limit > 0, !plan.isEmpty else { return ([], statistics) }
         let top = topK(plan, limit: options.limit, locale: options.locale, scored: &statistics.scoredDocuments)
+        guard options.snippets else {
+            return (top.map { SearchHit(id: documentIDs[Int($0.doc)], score: $0.score, snippet: "", highlights: [], highlighted: "") }, statistics)
+        }
         let matched = Set(plan.map { terms[$0.term] })
         let hits = top.map { entry -> SearchHit in
             let article = articles[Int(entry.doc)]!
-            guard options.snippets else { return SearchHit(id: article.id, score: entry.score, snippet: "", highlights: [], highlighted: "") }
             let snippet = SnippetBuilder.snippet(for: article, matching: matched, analyzer: analyzer)
             return SearchHit(id: article.id, score: entry.score, snippet: snippet.text, highlights: snippet.highlights, highlighted: snippet.html)
         }
@@ -41,14 +43,12 @@ extension SearchIndex {
     /// The index terms a query searches, with their weights; one entry per term.
     func plan(_ query: String, options: SearchOptions) -> [QueryTerm] {
         let tokens = analyzer.analyze(query, locale: options.locale)
-        var weights: [Int: Double] = [:]
-        var order: [Int] = []
+        var planned: [QueryTerm] = []
         func use(_ term: Int, _ weight: Double) {
-            if let old = weights[term] {
-                weights[term] = max(old, weight)
+            if let i = planned.firstIndex(where: { $0.term == term }) {
+                planned[i].weight = max(planned[i].weight, weight)
             } else {
-                weights[term] = weight
-                order.append(term)
+                planned.append(QueryTerm(term: term, weight: weight))
             }
         }
         for (k, token) in tokens.enumerated() {
@@ -68,7 +68,7 @@ extension SearchIndex {
                 }
             }
         }
-        return order.map { QueryTerm(term: $0, weight: weights[$0]!) }
+        return planned
     }
 
     /// Live terms starting with `prefix`: the most frequent few among the first `prefixScanLimit` in the
@@ -98,31 +98,51 @@ extension SearchIndex {
 
     // MARK: Top-k retrieval
 
+    /// One query term's posting list being walked.
+    ///
+    /// It reads the index's arrays through pointers, without reference counting or bounds checks, so it must
+    /// not outlive the call on the index that made it: the index is immutable for that call and keeps the
+    /// arrays alive.
     struct Cursor {
-        let list: [Posting]
-        let blocks: [Double]
-        var position = 0
+        let postings: UnsafeBufferPointer<Posting>
+        let frequencies: UnsafeBufferPointer<SIMD4<UInt16>>
+        let blocks: UnsafeBufferPointer<Double>
+        private(set) var position = 0
+        /// The document at `position`; `UInt32.max` past the end.
+        private(set) var doc: UInt32
         /// Query weight × idf.
         let factor: Double
         /// Growth of the field averages since the bounds were computed (see `cursors(_:)`).
         let scale: Double
         /// No posting of this term scores more.
         let upperBound: Double
+        /// The last block whose bound was computed, and that bound.
+        private var boundBlock = -1
+        private var blockBound = 0.0
 
-        init(list: [Posting], blocks: [Double], upperFrequency: Double, factor: Double, scale: Double) {
-            self.list = list
+        init(postings: UnsafeBufferPointer<Posting>, frequencies: UnsafeBufferPointer<SIMD4<UInt16>>,
+             blocks: UnsafeBufferPointer<Double>, upperFrequency: Double, factor: Double, scale: Double) {
+            self.postings = postings
+            self.frequencies = frequencies
             self.blocks = blocks
+            self.doc = postings.isEmpty ? .max : postings[0].doc
             self.factor = factor
             self.scale = scale
             self.upperBound = factor * SearchIndex.saturate(upperFrequency * scale)
         }
 
+        @inline(__always) var frequency: SIMD4<UInt16> { frequencies[position] }
+        @inline(__always) var impact: Double { postings[position].impact }
+
+        @inline(__always) private func lastDoc(_ block: Int) -> UInt32 {
+            postings[Swift.min((block + 1) * SearchIndex.blockSize, postings.count) - 1].doc
+        }
+
         /// The bound of the block holding the first posting at or after `target`, and that block's last
         /// document; no bound and no end when the list has nothing from `target` on.
-        func block(containing target: UInt32) -> (bound: Double, last: UInt32) {
+        mutating func block(containing target: UInt32) -> (bound: Double, last: UInt32) {
             var block = position / SearchIndex.blockSize
             let count = blocks.count
-            @inline(__always) func lastDoc(_ b: Int) -> UInt32 { list[min((b + 1) * SearchIndex.blockSize, list.count) - 1].doc }
             guard block < count else { return (0, .max) }
             if lastDoc(block) < target {
                 var step = 1
@@ -133,7 +153,7 @@ extension SearchIndex {
                     high += step
                     step *= 2
                 }
-                high = min(high, count)
+                high = Swift.min(high, count)
                 while low < high {
                     let mid = (low + high) / 2
                     if lastDoc(mid) < target { low = mid + 1 } else { high = mid }
@@ -141,28 +161,53 @@ extension SearchIndex {
                 block = low
                 guard block < count else { return (0, .max) }
             }
-            return (factor * SearchIndex.saturate(blocks[block] * scale), lastDoc(block))
+            if block != boundBlock {
+                boundBlock = block
+                blockBound = factor * SearchIndex.saturate(blocks[block] * scale)
+            }
+            return (blockBound, lastDoc(block))
         }
 
-        @inline(__always) var doc: UInt32 { position < list.count ? list[position].doc : .max }
+        @inline(__always) mutating func next() {
+            position += 1
+            doc = position < postings.count ? postings[position].doc : .max
+        }
 
         /// Moves to the first posting at or after `target`, galloping then bisecting.
         mutating func advance(to target: UInt32) {
             var step = 1
             var low = position
             var high = position
-            while high < list.count, list[high].doc < target {
+            while high < postings.count, postings[high].doc < target {
                 low = high + 1
                 high += step
                 step *= 2
             }
-            high = min(high, list.count)
+            high = Swift.min(high, postings.count)
             while low < high {
                 let mid = (low + high) / 2
-                if list[mid].doc < target { low = mid + 1 } else { high = mid }
+                if postings[mid].doc < target { low = mid + 1 } else { high = mid }
             }
             position = low
+            doc = position < postings.count ? postings[position].doc : .max
         }
+    }
+
+    /// What filtering and scoring read per document, through pointers into the index's arrays (see `Cursor`).
+    struct Documents {
+        let alive: UnsafeBufferPointer<Bool>
+        let locales: UnsafeBufferPointer<Article.Locale>
+        let lengths: UnsafeBufferPointer<SIMD4<Float>>
+        /// Whether the averages are still the reference ones, at which the postings' impacts were computed.
+        let impactsHold: Bool
+        let averages: SIMD4<Double>
+        let locale: Article.Locale?
+
+        @inline(__always)
+        func accepts(_ doc: UInt32) -> Bool {
+            alive[Int(doc)] && (locale == nil || locales[Int(doc)] == locale)
+        }
+
     }
 
     func cursors(_ plan: [QueryTerm]) -> [Cursor] {
@@ -172,23 +217,36 @@ extension SearchIndex {
         let scale = Swift.max(1, growth) * (1 + 1e-9)
         return plan.map { query in
             let idf = Self.inverseDocumentFrequency(Int(documentFrequency[query.term]), documents: liveCount)
-            return Cursor(list: postings[query.term], blocks: blockUpper[query.term], upperFrequency: upperFrequency[query.term], factor: query.weight * idf, scale: scale)
+            return Cursor(
+                postings: postings[query.term].withUnsafeBufferPointer { $0 },
+                frequencies: postingFrequencies[query.term].withUnsafeBufferPointer { $0 },
+                blocks: blockUpper[query.term].withUnsafeBufferPointer { $0 },
+                upperFrequency: upperFrequency[query.term], factor: query.weight * idf, scale: scale)
         }
     }
 
-    @inline(__always)
-    func accepts(_ doc: UInt32, locale: Article.Locale?) -> Bool {
-        alive[Int(doc)] && (locale == nil || documentLocales[Int(doc)] == locale)
+    func documents(locale: Article.Locale?) -> Documents {
+        let averages = currentAverages
+        return Documents(
+            alive: alive.withUnsafeBufferPointer { $0 }, locales: documentLocales.withUnsafeBufferPointer { $0 },
+            lengths: documentLengths.withUnsafeBufferPointer { $0 },
+            impactsHold: averages == referenceAverages,
+            averages: averages, locale: locale)
     }
 
     /// Sum over the cursors positioned on `doc`, in query-term order (so that every retrieval strategy
-    /// adds the same numbers in the same order).
+    /// adds the same numbers in the same order). The stored impacts are the very numbers the frequencies
+    /// give at the reference averages; after the averages moved, the frequencies are normalized again.
     @inline(__always)
-    func score(_ doc: UInt32, _ cursors: [Cursor], averages: SIMD4<Double>) -> Double {
-        let normalizer = Self.normalizer(documentLengths[Int(doc)], averages: averages)
+    static func score(_ doc: UInt32, _ cursors: UnsafeMutableBufferPointer<Cursor>, _ documents: Documents) -> Double {
         var total = 0.0
-        for cursor in cursors where cursor.doc == doc {
-            total += cursor.factor * Self.saturate(Self.weightedFrequency(cursor.list[cursor.position].tf, normalizer))
+        if documents.impactsHold {
+            for c in cursors.indices where cursors[c].doc == doc { total += cursors[c].factor * cursors[c].impact }
+        } else {
+            let normalizer = SearchIndex.normalizer(documents.lengths[Int(doc)], averages: documents.averages)
+            for c in cursors.indices where cursors[c].doc == doc {
+                total += cursors[c].factor * saturate(weightedFrequency(cursors[c].frequency, normalizer))
+            }
         }
         return total
     }
@@ -199,69 +257,78 @@ extension SearchIndex {
     /// those cannot reach the k-th score either, the cursors jump past the nearest block end unscored.
     func topK(_ plan: [QueryTerm], limit: Int, locale: Article.Locale?, scored: inout Int) -> [TopK.Entry] {
         var cursors = cursors(plan)
-        let averages = currentAverages
+        let documents = documents(locale: locale)
         var top = TopK(capacity: limit)
         var order = Array(cursors.indices)
-        while true {
-            // Insertion sort: the order changes little between steps and queries have few terms.
-            for i in 1..<max(order.count, 1) {
-                var j = i
-                while j > 0, cursors[order[j - 1]].doc > cursors[order[j]].doc {
-                    order.swapAt(j - 1, j)
-                    j -= 1
+        var count = 0
+        cursors.withUnsafeMutableBufferPointer { cursors in
+            order.withUnsafeMutableBufferPointer { order in
+                while true {
+                    // Insertion sort: the order changes little between steps and queries have few terms.
+                    for i in 1..<max(order.count, 1) {
+                        var j = i
+                        while j > 0, cursors[order[j - 1]].doc > cursors[order[j]].doc {
+                            order.swapAt(j - 1, j)
+                            j -= 1
+                        }
+                    }
+                    let threshold = top.threshold
+                    var bound = 0.0
+                    var pivot = -1
+                    for i in order.indices {
+                        let cursor = cursors[order[i]]
+                        if cursor.doc == .max { break }
+                        bound += cursor.upperBound
+                        if bound > threshold {
+                            pivot = i
+                            break
+                        }
+                    }
+                    guard pivot >= 0 else { break }
+                    let pivotDoc = cursors[order[pivot]].doc
+                    var last = pivot
+                    while last + 1 < order.count, cursors[order[last + 1]].doc == pivotDoc { last += 1 }
+                    var blockBound = 0.0
+                    var next = UInt32.max
+                    for i in 0...last {
+                        let block = cursors[order[i]].block(containing: pivotDoc)
+                        blockBound += block.bound
+                        next = min(next, block.last == .max ? .max : block.last + 1)
+                    }
+                    if blockBound <= threshold {
+                        if last + 1 < order.count { next = min(next, cursors[order[last + 1]].doc) }
+                        next = max(next, pivotDoc + 1)
+                        for i in 0...last where cursors[order[i]].doc < next { cursors[order[i]].advance(to: next) }
+                    } else if cursors[order[0]].doc == pivotDoc {
+                        if documents.accepts(pivotDoc) {
+                            count += 1
+                            top.offer(doc: pivotDoc, score: Self.score(pivotDoc, cursors, documents))
+                        }
+                        for c in cursors.indices where cursors[c].doc == pivotDoc { cursors[c].next() }
+                    } else {
+                        for i in 0..<pivot where cursors[order[i]].doc < pivotDoc { cursors[order[i]].advance(to: pivotDoc) }
+                    }
                 }
-            }
-            let threshold = top.threshold
-            var bound = 0.0
-            var pivot = -1
-            for (i, c) in order.enumerated() {
-                if cursors[c].doc == .max { break }
-                bound += cursors[c].upperBound
-                if bound > threshold {
-                    pivot = i
-                    break
-                }
-            }
-            guard pivot >= 0 else { break }
-            let pivotDoc = cursors[order[pivot]].doc
-            var last = pivot
-            while last + 1 < order.count, cursors[order[last + 1]].doc == pivotDoc { last += 1 }
-            var blockBound = 0.0
-            var next = UInt32.max
-            for i in 0...last {
-                let block = cursors[order[i]].block(containing: pivotDoc)
-                blockBound += block.bound
-                next = min(next, block.last == .max ? .max : block.last + 1)
-            }
-            if blockBound <= threshold {
-                if last + 1 < order.count { next = min(next, cursors[order[last + 1]].doc) }
-                next = max(next, pivotDoc + 1)
-                for i in 0...last where cursors[order[i]].doc < next { cursors[order[i]].advance(to: next) }
-            } else if cursors[order[0]].doc == pivotDoc {
-                if accepts(pivotDoc, locale: locale) {
-                    scored += 1
-                    top.offer(doc: pivotDoc, score: score(pivotDoc, cursors, averages: averages))
-                }
-                for c in cursors.indices where cursors[c].doc == pivotDoc { cursors[c].position += 1 }
-            } else {
-                for i in 0..<pivot where cursors[order[i]].doc < pivotDoc { cursors[order[i]].advance(to: pivotDoc) }
             }
         }
+        scored += count
         return top.sorted()
     }
 
     /// Scores every document in any of the plan's posting lists: the reference the WAND result must equal.
     func exhaustiveTopK(_ plan: [QueryTerm], limit: Int, locale: Article.Locale?) -> (top: [TopK.Entry], matching: Int) {
         var cursors = cursors(plan)
-        let averages = currentAverages
+        let documents = documents(locale: locale)
         var top = TopK(capacity: limit)
         var matching = 0
-        while let doc = cursors.map(\.doc).min(), doc != .max {
-            if accepts(doc, locale: locale) {
-                matching += 1
-                top.offer(doc: doc, score: score(doc, cursors, averages: averages))
+        cursors.withUnsafeMutableBufferPointer { cursors in
+            while let doc = cursors.map(\.doc).min(), doc != .max {
+                if documents.accepts(doc) {
+                    matching += 1
+                    top.offer(doc: doc, score: Self.score(doc, cursors, documents))
+                }
+                for c in cursors.indices where cursors[c].doc == doc { cursors[c].next() }
             }
-            for c in cursors.indices where cursors[c].doc == doc { cursors[c].position += 1 }
         }
         return (top.sorted(), matching)
     }

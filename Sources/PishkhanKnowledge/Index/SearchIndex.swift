@@ -13,11 +13,6 @@ import Foundation
 /// (skipped at query time) while document frequencies and field-length totals are corrected at once; a
 /// compaction renumbers the live documents and drops dead postings once they are a quarter of all postings.
 public struct SearchIndex: Sendable {
-    struct Posting {
-        var doc: UInt32
-        var tf: SIMD4<UInt16>
-    }
-
     /// BM25F parameters, per field in `Field` order.
     static let weights = SIMD4<Double>(3.0, 2.5, 1.5, 1.0)
     static let lengthNormalization = SIMD4<Double>(0.5, 0.5, 0.6, 0.75)
@@ -28,7 +23,17 @@ public struct SearchIndex: Sendable {
     // Terms, by id.
     var termIDs: [String: UInt32] = [:]
     var terms: [String] = []
+    /// A document containing a term, with the term's saturated weighted frequency in it at
+    /// `referenceAverages`: while the averages have not moved, scoring reads nothing else.
+    struct Posting {
+        var doc: UInt32
+        var impact: Double
+    }
+
+    /// Per term, its postings in increasing document order, and beside them (same index) the term's
+    /// frequency in each field, read only to compute impacts and after the averages moved.
     var postings: [[Posting]] = []
+    var postingFrequencies: [[SIMD4<UInt16>]] = []
     /// Live documents containing the term.
     var documentFrequency: [Int32] = []
     /// Largest weighted, length-normalized term frequency of any posting, computed at `referenceAverages`.
@@ -37,7 +42,7 @@ public struct SearchIndex: Sendable {
     /// Per block of `blockSize` postings, the largest weighted frequency in it, like `upperFrequency`:
     /// block-max WAND skips whole blocks whose bounds cannot reach the top k.
     var blockUpper: [[Double]] = []
-    static let blockSize = 64
+    static let blockSize = 16
     /// Term ids in UTF-8 byte order of their text, for prefix ranges.
     var sortedTerms: [UInt32] = []
 
@@ -144,15 +149,18 @@ public struct SearchIndex: Sendable {
                 termIDs[term] = UInt32(id)
                 terms.append(term)
                 postings.append([])
+                postingFrequencies.append([])
                 documentFrequency.append(0)
                 upperFrequency.append(0)
                 blockUpper.append([])
                 if incremental { insertSorted(UInt32(id)) }
             }
-            postings[id].append(Posting(doc: doc, tf: tf))
+            // A full build computes impacts and bounds once all lengths are known (`rebuildDerived`).
+            let frequency = incremental ? Self.weightedFrequency(tf, normalizer) : 0
+            postings[id].append(Posting(doc: doc, impact: Self.saturate(frequency)))
+            postingFrequencies[id].append(tf)
             documentFrequency[id] += 1
             if incremental {
-                let frequency = Self.weightedFrequency(tf, normalizer)
                 upperFrequency[id] = max(upperFrequency[id], frequency)
                 let block = (postings[id].count - 1) / Self.blockSize
                 if block == blockUpper[id].count { blockUpper[id].append(frequency) } else { blockUpper[id][block] = max(blockUpper[id][block], frequency) }
@@ -218,25 +226,31 @@ public struct SearchIndex: Sendable {
         alive = Array(repeating: true, count: kept.count)
         totalPostings = 0
         for term in postings.indices {
-            postings[term] = postings[term].compactMap { posting in
-                let doc = renumbered[Int(posting.doc)]
-                return doc == .max ? nil : Posting(doc: doc, tf: posting.tf)
+            var kept: [Posting] = [], frequencies: [SIMD4<UInt16>] = []
+            kept.reserveCapacity(postings[term].count)
+            frequencies.reserveCapacity(postings[term].count)
+            for (posting, tf) in zip(postings[term], postingFrequencies[term]) where renumbered[Int(posting.doc)] != .max {
+                kept.append(Posting(doc: renumbered[Int(posting.doc)], impact: posting.impact))
+                frequencies.append(tf)
             }
-            totalPostings += postings[term].count
+            postings[term] = kept
+            postingFrequencies[term] = frequencies
+            totalPostings += kept.count
         }
         deadPostings = 0
         rebuildDerived()
     }
 
-    /// Upper bounds at the current averages and the sorted term dictionary.
+    /// Impacts and upper bounds at the current averages, and the sorted term dictionary.
     private mutating func rebuildDerived() {
         referenceAverages = currentAverages
+        let normalizers = documentLengths.map { Self.normalizer($0, averages: referenceAverages) }
         for term in postings.indices {
             var upper = 0.0
             var blocks = [Double](repeating: 0, count: (postings[term].count + Self.blockSize - 1) / Self.blockSize)
-            for (i, posting) in postings[term].enumerated() {
-                let normalizer = Self.normalizer(documentLengths[Int(posting.doc)], averages: referenceAverages)
-                let frequency = Self.weightedFrequency(posting.tf, normalizer)
+            for i in postings[term].indices {
+                let frequency = Self.weightedFrequency(postingFrequencies[term][i], normalizers[Int(postings[term][i].doc)])
+                postings[term][i].impact = Self.saturate(frequency)
                 upper = max(upper, frequency)
                 blocks[i / Self.blockSize] = max(blocks[i / Self.blockSize], frequency)
             }

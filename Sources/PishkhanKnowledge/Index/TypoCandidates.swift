@@ -4,39 +4,57 @@
 enum TypoCandidates {
     static let latin = Array("abcdefghijklmnopqrstuvwxyz".unicodeScalars)
     static let persian = Array("ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی".unicodeScalars)
+    static let latinUTF8 = latin.map { Array(String($0).utf8) }
+    static let persianUTF8 = persian.map { Array(String($0).utf8) }
 
     /// The most frequent few live terms one edit from `term`.
+    ///
+    /// Each edit is spliced together from the term's UTF-8 bytes in one reused buffer: a candidate of up to
+    /// 15 bytes then becomes a string without allocating, and the probes cost little more than their hashing.
     static func terms(oneEditFrom term: String, in index: SearchIndex) -> [Int] {
         let word = Array(term.unicodeScalars)
-        let alphabet = word.first.map { $0.isASCII } ?? true ? latin : persian
+        let ascii = word.first.map { $0.isASCII } ?? true
+        let alphabet = ascii ? latin : persian
+        let encoded = ascii ? latinUTF8 : persianUTF8
+        let bytes = Array(term.utf8)
+        // Where each scalar of the word starts in `bytes`, and the end.
+        var offsets = [0]
+        for scalar in word { offsets.append(offsets[offsets.count - 1] + UTF8.width(scalar)) }
+
         var found: Set<Int> = []
-        func probe(_ candidate: [Unicode.Scalar]) {
-            let text = String(String.UnicodeScalarView(candidate))
+        var candidate: [UInt8] = []
+        candidate.reserveCapacity(bytes.count + 4)
+        func probe() {
+            let text = String(decoding: candidate, as: UTF8.self)
             if let id = index.termIDs[text], index.documentFrequency[Int(id)] > 0 { found.insert(Int(id)) }
+            candidate.removeAll(keepingCapacity: true)
         }
-        var candidate = word
         for i in word.indices {
-            candidate.remove(at: i)
-            probe(candidate)
-            candidate = word
+            candidate += bytes[..<offsets[i]]
+            candidate += bytes[offsets[i + 1]...]
+            probe()
         }
         for i in word.indices.dropLast() where word[i] != word[i + 1] {
-            candidate.swapAt(i, i + 1)
-            probe(candidate)
-            candidate = word
+            candidate += bytes[..<offsets[i]]
+            candidate += bytes[offsets[i + 1]..<offsets[i + 2]]
+            candidate += bytes[offsets[i]..<offsets[i + 1]]
+            candidate += bytes[offsets[i + 2]...]
+            probe()
         }
         for i in word.indices {
-            for letter in alphabet where letter != word[i] {
-                candidate[i] = letter
-                probe(candidate)
+            for (letter, letterBytes) in zip(alphabet, encoded) where letter != word[i] {
+                candidate += bytes[..<offsets[i]]
+                candidate += letterBytes
+                candidate += bytes[offsets[i + 1]...]
+                probe()
             }
-            candidate = word
         }
         for i in 0...word.count {
-            for letter in alphabet {
-                candidate.insert(letter, at: i)
-                probe(candidate)
-                candidate = word
+            for letterBytes in encoded {
+                candidate += bytes[..<offsets[i]]
+                candidate += letterBytes
+                candidate += bytes[offsets[i]...]
+                probe()
             }
         }
         found.remove(index.termIDs[term].map(Int.init) ?? -1)
