@@ -69,46 +69,49 @@ public final class MailboxPoller: Service, Sendable {
         }
         // A pipeline: batches are fetched ahead while up to `commitsInFlight` earlier ones are being
         // committed (their disk flushes overlap). Flags, moves and the watermark follow commit, batch by
-        // batch, in UID order.
-        typealias Batch = (fetched: [(UInt32, [UInt8])], fetchError: String?, outcomes: Task<[Result<EmailIngest.Outcome, any Error>], Never>)
-        var inFlight: [Batch] = []
-        var start = 0
-        while !inFlight.isEmpty || start < uids.count {
-            if start < uids.count && inFlight.count < Self.commitsInFlight {
-                let chunk = Array(uids[start..<min(uids.count, start + Self.batch)])
-                start += chunk.count
-                let (fetched, fetchError) = await fetch(chunk)
-                inFlight.append((fetched, fetchError, commit(fetched, uidValidity: status.uidValidity)))
-                if fetchError != nil { start = uids.count }  // fetch no further; what was fetched still commits
-                continue
+        // batch, in UID order. One fetch connection serves the whole poll: it logs in once, however many
+        // batches there are.
+        return try await client.withFetchSession(in: config.mailbox) { session in
+            typealias Batch = (fetched: [(UInt32, [UInt8])], fetchError: String?, outcomes: Task<[Result<EmailIngest.Outcome, any Error>], Never>)
+            var inFlight: [Batch] = []
+            var start = 0
+            while !inFlight.isEmpty || start < uids.count {
+                if start < uids.count && inFlight.count < Self.commitsInFlight {
+                    let chunk = Array(uids[start..<min(uids.count, start + Self.batch)])
+                    start += chunk.count
+                    let (fetched, fetchError) = await fetch(chunk, session)
+                    inFlight.append((fetched, fetchError, commit(fetched, uidValidity: status.uidValidity)))
+                    if fetchError != nil { start = uids.count }  // fetch no further; what was fetched still commits
+                    continue
+                }
+                let done = inFlight.removeFirst()
+                let report = try await finish(done.fetched, outcomes: await done.outcomes.value, fetchError: done.fetchError,
+                                              uidValidity: status.uidValidity, watermark: &watermark)
+                total.watermark = report.watermark
+                total.fetched += report.fetched
+                total.stored += report.stored
+                total.duplicates += report.duplicates
+                total.quarantined += report.quarantined
+                if let error = report.error {
+                    total.error = error
+                    // Later batches may still be committing: let them end (they are neither flagged nor
+                    // counted; the next poll sees them again as duplicates) before the next poll starts.
+                    for later in inFlight { _ = await later.outcomes.value }
+                    return total
+                }
             }
-            let done = inFlight.removeFirst()
-            let report = try await finish(done.fetched, outcomes: await done.outcomes.value, fetchError: done.fetchError,
-                                          uidValidity: status.uidValidity, watermark: &watermark)
-            total.watermark = report.watermark
-            total.fetched += report.fetched
-            total.stored += report.stored
-            total.duplicates += report.duplicates
-            total.quarantined += report.quarantined
-            if let error = report.error {
-                total.error = error
-                // Later batches may still be committing: let them end (they are neither flagged nor
-                // counted; the next poll sees them again as duplicates) before the next poll starts.
-                for later in inFlight { _ = await later.outcomes.value }
-                return total
-            }
+            return total
         }
-        return total
     }
 
-    /// Fetches a batch with one `UID FETCH <set> (UID BODY.PEEK[])` on a read-only connection of its own.
+    /// Fetches a batch with one `UID FETCH <set> (UID BODY.PEEK[])` on the poll's read-only fetch connection.
     /// `BODY.PEEK[]` leaves `\Seen` alone: nothing is flagged before it is committed, and this session
     /// sends no flag changes that the mailbox connection would have to read back as untagged FETCH
     /// responses. Returns the messages in UID order up to the first that could not be fetched, and why.
-    private func fetch(_ chunk: [UInt32]) async -> ([(UInt32, [UInt8])], String?) {
+    private func fetch(_ chunk: [UInt32], _ session: IMAPFetchSession) async -> ([(UInt32, [UInt8])], String?) {
         let bodies: [UInt32: [UInt8]]
         do {
-            bodies = try await client.fetch(uids: chunk, in: config.mailbox)
+            bodies = try await session.fetch(chunk)
         } catch {
             return ([], "fetch UIDs \(chunk[0])–\(chunk[chunk.count - 1]): \(error)")
         }

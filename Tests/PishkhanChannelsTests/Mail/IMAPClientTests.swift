@@ -73,6 +73,40 @@ extension ServerBackedTests {
             }
         }
 
+        /// A poll's batches share one fetch connection: one login for all of them, the answers in order, and
+        /// flags set meanwhile by the mailbox's other connection read past without harm.
+        @Test func aFetchSessionServesEveryBatchOverOneLogin() async throws {
+            try await DovecotServer.with { server in
+                let delivered = (1...9).map { TestMessage.make($0) }
+                for message in delivered { try server.deliver(message) }
+                let client = try IMAPClient(settings: server.settings)
+                _ = try await client.select("INBOX")
+                let loginsBefore = server.log().components(separatedBy: "Login: user=<agent>").count - 1
+                let batches: [[UInt32]] = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+                let fetched = try await client.withFetchSession(in: "INBOX") { session in
+                    var all: [UInt32: [UInt8]] = [:]
+                    for batch in batches {
+                        all.merge(try await session.fetch(batch)) { first, _ in first }
+                        try await client.markSeen(uids: batch)
+                    }
+                    return all
+                }
+                #expect(fetched.keys.sorted() == Array(1...9))
+                for uid: UInt32 in 1...9 { #expect(fetched[uid] == delivered[Int(uid) - 1], "UID \(uid)") }
+                let logins = server.log().components(separatedBy: "Login: user=<agent>").count - 1
+                #expect(logins - loginsBefore == 1, "one login for three batches, not \(logins - loginsBefore)")
+            }
+        }
+
+        @Test func aFetchSessionThatCannotConnectFailsItsRequests() async throws {
+            let port = try LoopbackPort.free()
+            let client = try IMAPClient(settings: MailServerSettings(
+                host: "127.0.0.1", port: port, security: .none, username: "agent", password: "secret"))
+            await #expect(throws: (any Error).self) {
+                try await client.withFetchSession(in: "INBOX") { session in try await session.fetch([1, 2]) }
+            }
+        }
+
         @Test func markSeenSetsTheFlag() async throws {
             try await DovecotServer.with { server in
                 for index in 1...6 { try server.deliver(TestMessage.make(index)) }

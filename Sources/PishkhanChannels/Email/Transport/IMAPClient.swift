@@ -71,14 +71,7 @@ public final class IMAPClient: Sendable {
     /// longer in the mailbox is absent from the answer.
     public func fetch(uids: [UInt32], in mailbox: String = "INBOX") async throws -> [UInt32: [UInt8]] {
         guard !uids.isEmpty else { return [:] }
-        let settings = settings
-        return try await CurlEasy(settings: settings, mailProtocol: .imap).withRawConnection { connection in
-            var conversation = IMAPConversation(connection: connection)
-            _ = try conversation.select(mailbox, readOnly: true, settings: settings)
-            let bodies = try conversation.fetchBodies(uids)
-            try? conversation.logout()
-            return bodies
-        }
+        return try await withFetchSession(in: mailbox) { session in try await session.fetch(uids) }
     }
 
     /// The flags of one message (`UID FETCH n (FLAGS)`), e.g. `["\\Seen"]`.
