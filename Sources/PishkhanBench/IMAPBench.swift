@@ -66,7 +66,7 @@ struct IMAP: AsyncParsableCommand {
                 "stored": .int(Int64(result.stored)), "duplicates": .int(Int64(result.duplicates)),
                 "quarantined": .int(Int64(result.quarantined)), "seconds": .number(seconds.rounded(to: 2)),
                 "messagesPerSecond": .number((Double(result.fetched) / seconds).rounded()),
-                "pipeline": .string("UID SEARCH, UID FETCH <64 UIDs> (UID BODY.PEEK[]) per batch on a read-only connection (3 batches committing while the next is fetched), raw kept, MIME decode, Intake (synchronous=FULL), UID STORE \\Seen per batch, watermark"),
+                "pipeline": .string("UID SEARCH, UID FETCH <256 UIDs> (UID BODY.PEEK[]) per batch on one read-only connection per poll (3 batches committing while the next is fetched), raw kept, MIME decode, Intake (synchronous=FULL), UID STORE \\Seen per batch, watermark"),
                 "target": .string("≥ 1000 messages/s"), "peakRSSMiB": .number(PeakRSS.mebibytes),
                 "error": result.error.map(JSONValue.string) ?? .null,
                 "fetchOnlyPerSecond": .number(fetchRate.rounded()), "batchFetchOnlyPerSecond": .number(batchFetchRate.rounded()), "flagOnlyPerSecond": .number(flagRate.rounded()),
