@@ -101,16 +101,7 @@ public final class DovecotServer: Sendable {
 
         // -F keeps the master in the foreground as our child, so its pid is the Process's and Foundation reaps
         // it; a daemonising start would leave Foundation waiting on a descriptor the daemon inherited.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["dovecot", "-F", "-c", "\(root)/dovecot.conf"]
-        _ = FileManager.default.createFile(atPath: "\(root)/master.out", contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(root)/master.out"))
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try ProcessRunner.launch(process)
-        try? output.close()
+        let process = try ProcessRunner.startDaemon(["dovecot", "-F", "-c", "\(root)/dovecot.conf"], logPath: "\(root)/master.out")
         let server = DovecotServer(root: root, port: port, tlsPort: tlsPort, process: process)
         do {
             try await LoopbackPort.waitUntilAccepting(port)

@@ -81,16 +81,8 @@ public final class PostgresServer: Sendable {
         if !durable { settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] }
 
         // The postmaster stays in the foreground as our child: its pid is the Process's, and Foundation reaps it.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command(["\(bin)/postgres", "-D", "\(root)/data"] + settings.flatMap { ["-c", $0] })
-        _ = FileManager.default.createFile(atPath: "\(root)/postgres.log", contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(root)/postgres.log"))
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try ProcessRunner.launch(process)
-        try? output.close()
+        let process = try ProcessRunner.startDaemon(
+            command(["\(bin)/postgres", "-D", "\(root)/data"] + settings.flatMap { ["-c", $0] }), logPath: "\(root)/postgres.log")
         let server = PostgresServer(root: root, port: port, binDirectory: bin, process: process)
         do {
             try await server.waitUntilReady()

@@ -67,6 +67,22 @@ public enum ProcessRunner {
         return (status >> 8) & 0xFF
     }
 
+    /// Starts a server that stays in the foreground as our child (its pid is the Process's, and Foundation
+    /// reaps it), with stdout and stderr written to `logPath`. `arguments` are looked up via /usr/bin/env.
+    public static func startDaemon(_ arguments: [String], logPath: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try launch(process)
+        try? output.close()
+        return process
+    }
+
     /// Starts `process` with no signals blocked. The child inherits the calling thread's signal mask, and
     /// Swift's pool threads block SIGTERM, which would make `doveadm stop` and `kill` on the child hang.
     public static func launch(_ process: Process) throws {
