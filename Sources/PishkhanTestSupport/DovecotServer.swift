@@ -5,7 +5,7 @@ import Synchronization
 /// A real Dovecot IMAP server on a free loopback port with one user, for tests; stopped by pid.
 ///
 /// Everything (config, runtime dir, logs, the user's Maildir) lives in one temporary directory.
-public final class DovecotServer: Sendable {
+public final class DovecotServer: StoppableServer {
     public static let user = "agent"
     public static let password = "secret"
     /// Dovecot refuses uid 0 for mail users (`first_valid_uid`), so the Maildir belongs to 5000:5000.
@@ -58,15 +58,7 @@ public final class DovecotServer: Sendable {
         tls: Bool = false,
         _ body: (DovecotServer) async throws -> T
     ) async throws -> T {
-        let server = try await start(extraConfig: extraConfig, tls: tls)
-        do {
-            let result = try await body(server)
-            server.stop()
-            return result
-        } catch {
-            server.stop()
-            throw error
-        }
+        try await start(extraConfig: extraConfig, tls: tls).stopping(after: body)
     }
 
     /// Installs dovecot-imapd if missing, writes a private config, starts the daemon and waits for its port.

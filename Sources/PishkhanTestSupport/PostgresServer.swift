@@ -7,7 +7,7 @@ import Synchronization
 /// The cluster has one password-authenticated superuser (`pishkhan`), so the client's real authentication
 /// path runs. PostgreSQL refuses to run as root; under root the server runs as the `postgres` system user
 /// the package creates, through `setpriv`, which execs, so the pid we hold is the postmaster's.
-public final class PostgresServer: Sendable {
+public final class PostgresServer: StoppableServer {
     public static let user = "pishkhan"
     public static let password = "pishkhan-test-secret"
 
@@ -36,15 +36,7 @@ public final class PostgresServer: Sendable {
 
     /// Starts a server, runs `body`, and stops the server by pid whether `body` succeeded or not.
     public static func with<T>(durable: Bool = false, _ body: (PostgresServer) async throws -> T) async throws -> T {
-        let server = try await start(durable: durable)
-        do {
-            let result = try await body(server)
-            server.stop()
-            return result
-        } catch {
-            server.stop()
-            throw error
-        }
+        try await start(durable: durable).stopping(after: body)
     }
 
     /// One server for the whole test process, started on first use and stopped by pid when the process exits;

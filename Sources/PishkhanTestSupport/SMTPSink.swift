@@ -4,7 +4,7 @@ import Synchronization
 /// A loopback SMTP server (aiosmtpd running `smtp_sink.py`) that stores what it receives; stopped by pid.
 ///
 /// Recipients starting with `reject` get 550, `tempfail` get 451.
-public final class SMTPSink: Sendable {
+public final class SMTPSink: StoppableServer {
     /// One stored message with its SMTP envelope.
     public struct ReceivedMessage: Sendable, Decodable {
         public var mailFrom: String
@@ -33,15 +33,7 @@ public final class SMTPSink: Sendable {
     /// Starts a sink, runs `body`, and stops the sink by pid whether `body` succeeded or not.
     public static func with<T>(tls: Bool = false, auth: (user: String, password: String)? = nil,
                                _ body: (SMTPSink) async throws -> T) async throws -> T {
-        let sink = try await start(tls: tls, auth: auth)
-        do {
-            let result = try await body(sink)
-            sink.stop()
-            return result
-        } catch {
-            sink.stop()
-            throw error
-        }
+        try await start(tls: tls, auth: auth).stopping(after: body)
     }
 
     /// Installs aiosmtpd with pip if it is missing, then starts the sink on a free port.
