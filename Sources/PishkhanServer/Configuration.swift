@@ -1,5 +1,6 @@
 import Foundation
 import PishkhanCore
+import PishkhanStore
 
 /// Everything the server needs, parsed once by the executable and passed down.
 public struct ServerConfiguration: Sendable {
@@ -31,7 +32,7 @@ public struct ServerConfiguration: Sendable {
 
     /// Reads `PISHKHAN_DATABASE_URL` (`sqlite:///absolute/path` or `sqlite://relative/path`).
     public static func databasePath(fromURL url: String) throws -> String {
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+        if PostgresURL.isPostgres(url) {
             throw ValidationError(
                 field: "PISHKHAN_DATABASE_URL",
                 reason: "PostgreSQL serves only `pishkhan migrate` in this version; `serve` runs on SQLite (sqlite://path or unset)")

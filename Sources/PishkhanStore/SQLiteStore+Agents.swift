@@ -7,9 +7,7 @@ extension SQLiteStore {
     /// Creates an agent and returns its bearer token. Only the token's SHA-256 is stored; the token itself is
     /// shown this once.
     public func createAgent(name: String, role: Role, email: String?, groups: [String], capacity: Int?) async throws -> (Agent, token: String) {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw StoreError.invalid(ValidationError(field: "name", reason: "must not be empty")) }
-        if let capacity, capacity < 0 { throw StoreError.invalid(ValidationError(field: "capacity", reason: "must not be negative")) }
+        let name = try AgentToken.validatedName(name, capacity: capacity)
         let token = AgentToken.generate()
         let now = clock()
         let agent = try await write { db, _ in
@@ -62,6 +60,14 @@ public enum AgentToken {
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
         return "pk_" + Data(bytes).base64URLEncoded
+    }
+
+    /// A new agent's name, trimmed; refuses an empty name or a negative capacity. Both backends check here.
+    static func validatedName(_ name: String, capacity: Int?) throws -> String {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw StoreError.invalid(ValidationError(field: "name", reason: "must not be empty")) }
+        if let capacity, capacity < 0 { throw StoreError.invalid(ValidationError(field: "capacity", reason: "must not be negative")) }
+        return name
     }
 
     static func isWellFormed(_ token: String) -> Bool {

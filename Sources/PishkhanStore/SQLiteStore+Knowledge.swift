@@ -17,6 +17,31 @@ protocol KnowledgeRecord: Codable, Sendable, Equatable {
     func validate() throws(ValidationError)
 }
 
+extension KnowledgeRecord {
+    /// The item as it may be stored, or `StoreError.invalid` naming the field; with `key` (an update), also
+    /// refuses changing the key. Both backends check here.
+    func storable(replacing key: String? = nil) throws -> Self {
+        do {
+            try validate()
+        } catch {
+            throw StoreError.invalid(error)
+        }
+        if let key, self.key != key {
+            throw StoreError.invalid(ValidationError(field: Self.keyColumn, reason: "cannot change (\(key) → \(self.key)); create a new \(Self.noun) instead"))
+        }
+        return self
+    }
+
+    /// The live item's version (nil: missing or deleted, not found); a conflict when it is not the expected one.
+    static func checkVersion(_ version: Int64?, key: String, expected: Int64?) throws -> Int64 {
+        guard let version else { throw StoreError.notFound("\(noun) \(key)") }
+        if let expected, expected != version {
+            throw StoreError.conflict("\(noun) \(key) is at version \(version), not \(expected): someone changed it meanwhile")
+        }
+        return version
+    }
+}
+
 extension Article: KnowledgeRecord {
     static let table = "kb_articles"
     static let keyColumn = "id"
@@ -131,17 +156,8 @@ extension SQLiteStore {
         return stored(row)
     }
 
-    private static func validated<T: KnowledgeRecord>(_ item: T) throws -> T {
-        do {
-            try item.validate()
-        } catch {
-            throw StoreError.invalid(error)
-        }
-        return item
-    }
-
     private static func create<T: KnowledgeRecord>(_ store: SQLiteStore, _ item: T, actor: Int64) async throws -> Stored<T> {
-        let item = try validated(item)
+        let item = try item.storable()
         let now = store.clock()
         return try await store.write { db, _ in
             let existing = try Row.fetchOne(db, sql: "SELECT version, deleted_at FROM \(T.table) WHERE \(T.keyColumn) = ?", arguments: [item.key])
@@ -161,10 +177,7 @@ extension SQLiteStore {
     private static func update<T: KnowledgeRecord>(
         _ store: SQLiteStore, key: String, _ item: T, expectedVersion: Int64?, actor: Int64
     ) async throws -> Stored<T> {
-        let item = try validated(item)
-        guard item.key == key else {
-            throw StoreError.invalid(ValidationError(field: T.keyColumn, reason: "cannot change (\(key) → \(item.key)); create a new \(T.noun) instead"))
-        }
+        let item = try item.storable(replacing: key)
         let now = store.clock()
         return try await store.write { db, _ in
             let version = try current(db, T.self, key: key, expectedVersion: expectedVersion)
@@ -188,13 +201,9 @@ extension SQLiteStore {
 
     /// The live item's version; not found when missing or deleted, a conflict when it is not the expected one.
     private static func current<T: KnowledgeRecord>(_ db: Database, _: T.Type, key: String, expectedVersion: Int64?) throws -> Int64 {
-        guard let version = try Int64.fetchOne(db, sql: "SELECT version FROM \(T.table) WHERE \(T.keyColumn) = ? AND deleted_at IS NULL", arguments: [key]) else {
-            throw StoreError.notFound("\(T.noun) \(key)")
-        }
-        if let expectedVersion, expectedVersion != version {
-            throw StoreError.conflict("\(T.noun) \(key) is at version \(version), not \(expectedVersion): someone changed it meanwhile")
-        }
-        return version
+        try T.checkVersion(
+            try Int64.fetchOne(db, sql: "SELECT version FROM \(T.table) WHERE \(T.keyColumn) = ? AND deleted_at IS NULL", arguments: [key]),
+            key: key, expected: expectedVersion)
     }
 
     private static func insert<T: KnowledgeRecord>(_ db: Database, _ item: T, origin: Stored<T>.Origin, version: Int64, createdAt: Double, now: Double) throws {

@@ -205,17 +205,11 @@ struct Migrate: AsyncParsableCommand {
         let pending = try SQLiteStore.pendingMigrations(path: config.databasePath)
         print("Database: \(config.databasePath)")
         if check {
-            if pending.isEmpty {
-                print("Up to date.")
-                return
-            }
-            print("Pending: \(pending.joined(separator: ", "))")
-            throw ExitCode(1)
+            try Self.reportPending(pending)
+            return
         }
         let store = try storage.openStore(config, logger: Logger(label: "pishkhan"))
-        let applied = try store.appliedMigrations()
-        print(pending.isEmpty ? "Nothing to apply." : "Applied now: \(pending.joined(separator: ", "))")
-        print("Up to date: \(applied.count) migrations, the last \(applied.last ?? "none").")
+        Self.reportApplied(now: pending, all: try store.appliedMigrations())
     }
 
     /// Several processes may run this at once (a deploy starting servers together): they take turns on an
@@ -225,20 +219,27 @@ struct Migrate: AsyncParsableCommand {
         logger.logLevel = .warning
         let check = self.check
         print("Database: \(url.redacted)")
-        let pending = try await PostgresStore.withStore(url: url, logger: logger, migrate: false) { store in
-            try await store.pendingMigrations()
-        }
-        if check {
-            if pending.isEmpty {
-                print("Up to date.")
+        try await PostgresStore.withStore(url: url, logger: logger, migrate: false) { store in
+            if check {
+                try Self.reportPending(try await store.pendingMigrations())
                 return
             }
-            print("Pending: \(pending.joined(separator: ", "))")
-            throw ExitCode(1)
+            let now = try await store.migrate()
+            Self.reportApplied(now: now, all: try await store.appliedMigrations())
         }
-        let (now, applied) = try await PostgresStore.withStore(url: url, logger: logger, migrate: false) { store in
-            (try await store.migrate(), try await store.appliedMigrations())
+    }
+
+    /// `--check`: what is pending; exit status 1 when anything is.
+    private static func reportPending(_ pending: [String]) throws {
+        guard !pending.isEmpty else {
+            print("Up to date.")
+            return
         }
+        print("Pending: \(pending.joined(separator: ", "))")
+        throw ExitCode(1)
+    }
+
+    private static func reportApplied(now: [String], all applied: [String]) {
         print(now.isEmpty ? "Nothing to apply." : "Applied now: \(now.joined(separator: ", "))")
         print("Up to date: \(applied.count) migrations, the last \(applied.last ?? "none").")
     }

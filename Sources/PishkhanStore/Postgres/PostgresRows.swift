@@ -14,7 +14,6 @@ struct PGRow {
     }
 
     func date(_ column: String) throws -> Date { Date(timeIntervalSince1970: try self[column] as Double) }
-    func date(_ column: String) throws -> Date? { (try self[column] as Double?).map(Date.init(timeIntervalSince1970:)) }
     func int(_ column: String) throws -> Int { Int(try self[column] as Int64) }
     func int(_ column: String) throws -> Int? { (try self[column] as Int64?).map(Int.init) }
 }

@@ -6,9 +6,7 @@ extension PostgresStore: AgentStore {
     /// Creates an agent and returns its bearer token. Only the token's SHA-256 is stored; the token itself is
     /// shown this once.
     public func createAgent(name: String, role: Role, email: String?, groups: [String], capacity: Int?) async throws -> (Agent, token: String) {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw StoreError.invalid(ValidationError(field: "name", reason: "must not be empty")) }
-        if let capacity, capacity < 0 { throw StoreError.invalid(ValidationError(field: "capacity", reason: "must not be negative")) }
+        let name = try AgentToken.validatedName(name, capacity: capacity)
         let token = AgentToken.generate()
         let now = clock()
         let groupsText = JSONText.encode(SQLiteStore.cleanTags(groups))

@@ -54,8 +54,9 @@ extension PostgresStore: KnowledgeStore {
                 report.inserted += 1
                 continue
             }
-            let row = try await connection.rows(
-                PostgresQuery(unsafeSQL: "SELECT * FROM \(T.table) WHERE \(T.keyColumn) = $1 FOR UPDATE", binds: binds(item.key)), logger: logger)[0]
+            var select = SQLBuilder("SELECT * FROM \(T.table) WHERE \(T.keyColumn) = ")
+            select.append("\(select.bind(item.key)) FOR UPDATE")
+            let row = try await connection.rows(select.query, logger: logger)[0]
             if try row["origin"] as String != Stored<T>.Origin.file.rawValue || row["deleted_at"] as Double? != nil {
                 report.keptFromAPI += 1
             } else if try T(pg: row) != item {
@@ -96,14 +97,6 @@ extension PostgresStore: KnowledgeStore {
 
     // MARK: Shared
 
-    private static func binds(_ values: String?...) -> PostgresBindings {
-        var binds = PostgresBindings()
-        for value in values {
-            if let value { binds.append(value, context: .default) } else { binds.appendNull() }
-        }
-        return binds
-    }
-
     private static func stored<T: PGKnowledgeRecord>(_ row: PGRow) throws -> Stored<T> {
         Stored(item: try T(pg: row), version: try row["version"], origin: Stored<T>.Origin(rawValue: try row["origin"]) ?? .api,
                createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
@@ -122,33 +115,25 @@ extension PostgresStore: KnowledgeStore {
 
     /// The live item; not found when missing or deleted.
     private static func row<T: PGKnowledgeRecord>(_ connection: PostgresConnection, _ logger: Logger, _: T.Type, key: String) async throws -> Stored<T> {
-        guard let row = try await connection.rows(
-            PostgresQuery(unsafeSQL: "SELECT * FROM \(T.table) WHERE \(T.keyColumn) = $1 AND deleted_at IS NULL", binds: binds(key)), logger: logger
-        ).first else {
+        var select = SQLBuilder("SELECT * FROM \(T.table) WHERE \(T.keyColumn) = ")
+        select.append("\(select.bind(key)) AND deleted_at IS NULL")
+        guard let row = try await connection.rows(select.query, logger: logger).first else {
             throw StoreError.notFound("\(T.noun) \(key)")
         }
         return try stored(row)
     }
 
-    private static func validated<T: KnowledgeRecord>(_ item: T) throws -> T {
-        do {
-            try item.validate()
-        } catch {
-            throw StoreError.invalid(error)
-        }
-        return item
-    }
-
     private func create<T: PGKnowledgeRecord>(_ item: T, actor: Int64) async throws -> Stored<T> {
-        let item = try Self.validated(item)
+        let item = try item.storable()
         let now = clock()
         let logger = self.logger
         return try await write { connection, _ in
             var insert = SQLBuilder()
             try Self.insertSQL(&insert, item, origin: .api, version: 1, createdAt: now.seconds, now: now.seconds, ifAbsent: true)
             if try await connection.rows(insert.query, logger: logger).isEmpty {
-                let existing = try await connection.rows(PostgresQuery(
-                    unsafeSQL: "SELECT version, deleted_at FROM \(T.table) WHERE \(T.keyColumn) = $1 FOR UPDATE", binds: Self.binds(item.key)), logger: logger)[0]
+                var select = SQLBuilder("SELECT version, deleted_at FROM \(T.table) WHERE \(T.keyColumn) = ")
+                select.append("\(select.bind(item.key)) FOR UPDATE")
+                let existing = try await connection.rows(select.query, logger: logger)[0]
                 guard try existing["deleted_at"] as Double? != nil else { throw StoreError.conflict("\(T.noun) \(item.key) already exists") }
                 // Re-creating a deleted item replaces its tombstone.
                 try await Self.overwrite(connection, logger, item, origin: .api, version: try existing["version"] as Int64 + 1, now: now.seconds, created: true)
@@ -160,10 +145,7 @@ extension PostgresStore: KnowledgeStore {
     }
 
     private func update<T: PGKnowledgeRecord>(key: String, _ item: T, expectedVersion: Int64?, actor: Int64) async throws -> Stored<T> {
-        let item = try Self.validated(item)
-        guard item.key == key else {
-            throw StoreError.invalid(ValidationError(field: T.keyColumn, reason: "cannot change (\(key) → \(item.key)); create a new \(T.noun) instead"))
-        }
+        let item = try item.storable(replacing: key)
         let now = clock()
         let logger = self.logger
         return try await write { connection, _ in
@@ -194,15 +176,10 @@ extension PostgresStore: KnowledgeStore {
     private static func current<T: PGKnowledgeRecord>(
         _ connection: PostgresConnection, _ logger: Logger, _: T.Type, key: String, expectedVersion: Int64?
     ) async throws -> Int64 {
-        guard let version = try await connection.query(PostgresQuery(
-            unsafeSQL: "SELECT version FROM \(T.table) WHERE \(T.keyColumn) = $1 AND deleted_at IS NULL FOR UPDATE", binds: binds(key)), logger: logger
-        ).decode(Int64.self).reduce(nil as Int64?, { $0 ?? $1 }) else {
-            throw StoreError.notFound("\(T.noun) \(key)")
-        }
-        if let expectedVersion, expectedVersion != version {
-            throw StoreError.conflict("\(T.noun) \(key) is at version \(version), not \(expectedVersion): someone changed it meanwhile")
-        }
-        return version
+        var select = SQLBuilder("SELECT version FROM \(T.table) WHERE \(T.keyColumn) = ")
+        select.append("\(select.bind(key)) AND deleted_at IS NULL FOR UPDATE")
+        let version = try await connection.query(select.query, logger: logger).decode(Int64.self).reduce(nil as Int64?) { $0 ?? $1 }
+        return try T.checkVersion(version, key: key, expected: expectedVersion)
     }
 
     /// `INSERT … ON CONFLICT DO NOTHING RETURNING key` when `ifAbsent`: a row comes back only when it was inserted.

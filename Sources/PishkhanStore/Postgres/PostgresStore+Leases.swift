@@ -10,17 +10,7 @@ extension PostgresStore: LeaseStore {
         binds.append(holder, context: .default)
         binds.append(now + duration, context: .default)
         binds.append(now, context: .default)
-        var sql = ""
-        var n = 0
-        for character in Lease.upsert {
-            if character == "?" {
-                n += 1
-                sql += "$\(n)"
-            } else {
-                sql.append(character)
-            }
-        }
-        return try await client.rows(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).first.map {
+        return try await client.rows(PostgresQuery(unsafeSQL: Lease.upsert { "$\($0)" }, binds: binds), logger: logger).first.map {
             Lease(name: name, holder: holder, generation: try $0["generation"], expiresAt: try $0.date("expires_at"))
         }
     }

@@ -3,7 +3,6 @@ import Logging
 import PishkhanCore
 import PostgresNIO
 import ServiceLifecycle
-import Synchronization
 
 /// The PostgreSQL backend: several `pishkhan serve` processes share one database.
 ///
@@ -20,7 +19,6 @@ public final class PostgresStore: Sendable, Service {
     let client: PostgresClient
     let logger: Logger
     let clock: @Sendable () -> Date
-    private let running = Atomic<Bool>(false)
 
     public init(url: PostgresURL, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.url = url
@@ -31,7 +29,6 @@ public final class PostgresStore: Sendable, Service {
 
     /// Runs the connection pool and the event listener until cancelled or the service group shuts down.
     public func run() async throws {
-        running.store(true, ordering: .releasing)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.client.run() }
             group.addTask { await self.listenForEvents() }
@@ -49,14 +46,16 @@ public final class PostgresStore: Sendable, Service {
         _ body: @Sendable (PostgresStore) async throws -> T
     ) async throws -> T {
         let store = try PostgresStore(url: url, logger: logger, clock: clock)
+        // The body waits until the pool's `run()` has been called, so no lease is asked of a pool not yet running.
+        let (started, starting) = AsyncStream<Void>.makeStream()
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
+                starting.finish()
                 try await store.run()
                 return nil
             }
             defer { group.cancelAll() }
-            while !store.running.load(ordering: .acquiring) { await Task.yield() }
-            await Task.yield()
+            for await _ in started {}
             if migrate { try await store.migrate() }
             return try await body(store)
         }
@@ -251,8 +250,6 @@ struct PostgresEventLog {
     mutating func append(_ type: EventType, ticket: Int64?, customer: Int64?, at: Date, data: [String: JSONValue]) {
         pending.append(Pending(type: type, ticket: ticket, customer: customer, at: at, data: JSONValue.object(data).jsonText))
     }
-
-    var isEmpty: Bool { pending.isEmpty }
 
     /// Numbers and inserts the pending events; returns the highest sequence number, or 0 when there were none.
     mutating func flush(_ connection: PostgresConnection, logger: Logger) async throws -> Int64 {
