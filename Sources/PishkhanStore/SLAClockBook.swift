@@ -69,12 +69,25 @@ struct ClockBook {
         let list = inputs(facts)
         guard !list.isEmpty else { return [] }
         let before = try load(ticketID: ticketID)
-        var after = before
-        let policy = config.policy(for: facts.facts)
-        var changes: [SLAClockChange] = []
-        for input in list { changes += after.apply(input, at: now, policy: policy, calendars: config.calendar(id:)) }
+        let (after, changes) = Self.advance(before, facts: facts, inputs: list, config: config, now: now)
         try save(ticketID: ticketID, before: before, after: after, changes: changes, log: &log)
         return changes
+    }
+
+    /// Runs `inputs` through `clocks`, in order, under the policy the ticket matches: the state machine
+    /// both backends share.
+    static func advance(_ clocks: TicketClocks, facts: Facts, inputs: [TicketClocks.Input], config: SLAConfiguration,
+                        now: Date) -> (TicketClocks, [SLAClockChange]) {
+        var after = clocks
+        let policy = config.policy(for: facts.facts)
+        var changes: [SLAClockChange] = []
+        for input in inputs { changes += after.apply(input, at: now, policy: policy, calendars: config.calendar(id:)) }
+        return (after, changes)
+    }
+
+    /// The working time a clock event records: elapsed on the clock's calendar at `now`.
+    static func elapsed(_ clock: SLAClock, config: SLAConfiguration, now: Date) -> Double {
+        config.calendar(id: clock.calendarID).map { clock.elapsed(at: now, calendar: $0) } ?? clock.elapsedBefore
     }
 
     /// Matches the policy again and recomputes every running clock, for a change of priority, tags,
@@ -156,7 +169,7 @@ struct ClockBook {
         }
         for change in changes {
             guard let clock = after.clocks[change.metric] else { continue }
-            let elapsed = config.calendar(id: clock.calendarID).map { clock.elapsed(at: now, calendar: $0) } ?? clock.elapsedBefore
+            let elapsed = Self.elapsed(clock, config: config, now: now)
             try Binder.execute(db, """
                 INSERT INTO sla_clock_events (ticket_id, metric, kind, cause, cycle, policy_id, due_at, elapsed, at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

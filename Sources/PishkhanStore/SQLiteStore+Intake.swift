@@ -4,42 +4,16 @@ import PishkhanCore
 
 extension SQLiteStore {
     public func ingest(_ message: InboundMessage, channel: ChannelSettings, rules: PriorityRules) async throws -> IngestResult {
-        let kind = message.sender.kind ?? message.channelKind.identityKind
-        let address: String
-        do {
-            try message.validate()
-            guard message.channel == channel.id, message.channelKind == channel.kind else {
-                throw ValidationError(field: "channel", reason: "\(message.channel) is not a \(message.channelKind.rawValue) channel")
-            }
-            address = try normalizer.normalize(kind: kind, message.sender.address)
-        } catch let error as ValidationError {
-            throw StoreError.invalid(error)
-        }
+        var prepared = try Intake.Prepared(message, channel: channel, rules: rules, normalizer: normalizer)
         // Files first: content-addressed, so a retry writes nothing new and a crash leaves no dangling row.
         // Attachments an adapter already staged (and synced) keep their hash and file.
-        var stored: [(InboundMessage.Attachment, String)] = []
         if !message.attachments.isEmpty {
             guard let attachments else {
                 throw StoreError.invalid(ValidationError(field: "attachments", reason: "are not accepted by this store"))
             }
             let hashes = try await attachments.write(message.attachments)
-            stored = Array(zip(message.attachments, hashes))
+            prepared.files = Array(zip(message.attachments, hashes))
         }
-        // Contacts the sender gave are normalized like senders; one that is not valid (a mistyped email)
-        // is left out rather than refusing the message.
-        var contacts: [(IdentityKind, String)] = []
-        var unverified: [(IdentityKind, String)] = []
-        for contact in message.contacts {
-            guard let value = try? normalizer.normalize(kind: contact.kind, contact.address),
-                  !(contact.kind == kind && value == address), !(contacts + unverified).contains(where: { $0 == (contact.kind, value) }) else { continue }
-            if contact.verified { contacts.append((contact.kind, value)) } else { unverified.append((contact.kind, value)) }
-        }
-        // Text work happens here, on the caller's thread, so the single writer only does SQL.
-        var prepared = Intake.Prepared(
-            message: message, identityKind: kind, address: address, files: stored,
-            keywordPriority: rules.keywordPriority(subject: message.subject, text: message.text))
-        prepared.contacts = contacts
-        prepared.unverifiedContacts = unverified
         let work = prepared
         let now = clock()
         return try await committer.submit { db, log in
@@ -70,6 +44,32 @@ struct Intake {
         var subject: String
         var foldedSubject: String
         var ticketToken: Int64?
+
+        /// Validates the message and does its text work (normalizing the sender and the contacts they gave,
+        /// keyword priority, subject, threading token) on the caller's thread, so the transaction only does SQL.
+        init(_ message: InboundMessage, channel: ChannelSettings, rules: PriorityRules, normalizer: IdentityNormalizer) throws {
+            let kind = message.sender.kind ?? message.channelKind.identityKind
+            let address: String
+            do {
+                try message.validate()
+                guard message.channel == channel.id, message.channelKind == channel.kind else {
+                    throw ValidationError(field: "channel", reason: "\(message.channel) is not a \(message.channelKind.rawValue) channel")
+                }
+                address = try normalizer.normalize(kind: kind, message.sender.address)
+            } catch let error as ValidationError {
+                throw StoreError.invalid(error)
+            }
+            self.init(message: message, identityKind: kind, address: address, files: [],
+                      keywordPriority: rules.keywordPriority(subject: message.subject, text: message.text))
+            // Contacts the sender gave are normalized like senders; one that is not valid (a mistyped email)
+            // is left out rather than refusing the message.
+            for contact in message.contacts {
+                guard let value = try? normalizer.normalize(kind: contact.kind, contact.address),
+                      !(contact.kind == kind && value == address),
+                      !(contacts + unverifiedContacts).contains(where: { $0 == (contact.kind, value) }) else { continue }
+                if contact.verified { contacts.append((contact.kind, value)) } else { unverifiedContacts.append((contact.kind, value)) }
+            }
+        }
 
         init(message: InboundMessage, identityKind: IdentityKind, address: String, files: [(InboundMessage.Attachment, String)], keywordPriority: Priority?) {
             self.message = message

@@ -13,7 +13,18 @@ enum PostgresSchema {
 
     static let migrations: [Migration] = [
         Migration(name: "2026-11-28-core", sql: core),
+        Migration(name: "2026-11-29-blobs", sql: blobs),
     ]
+
+    /// Attachments and raw mail, content-addressed: every process reads what any process stored, with no
+    /// shared file system.
+    private static let blobs = """
+        CREATE TABLE blobs (
+            sha256 text PRIMARY KEY,
+            data bytea NOT NULL,
+            created_at double precision NOT NULL
+        );
+        """
 
     private static let core = """
         CREATE TABLE agents (

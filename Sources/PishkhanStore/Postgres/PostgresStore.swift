@@ -3,6 +3,7 @@ import Logging
 import PishkhanCore
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// The PostgreSQL backend: several `pishkhan serve` processes share one database.
 ///
@@ -13,17 +14,27 @@ import ServiceLifecycle
 /// server's other services.
 public final class PostgresStore: Sendable, Service {
     public static let eventChannel = "pishkhan_events"
+    /// Notified when SLA calendars or policies change, so every process reloads them.
+    static let configurationChannel = "pishkhan_configuration"
 
     public let url: PostgresURL
     public let events = EventHub()
+    /// Clock changes this process made, for its SLA scheduler. Changes other processes make reach the
+    /// scheduler through its periodic rebuild from `sla_clocks`.
+    public let slaTimers = SLATimerFeed()
     let client: PostgresClient
     let logger: Logger
     let clock: @Sendable () -> Date
+    let normalizer: IdentityNormalizer
+    /// The SLA policies and calendars in force: loaded by `prepare()`, reloaded when any process changes them.
+    let sla = Mutex(try! SLAConfiguration())
 
-    public init(url: PostgresURL, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
+    public init(url: PostgresURL, normalizer: IdentityNormalizer = IdentityNormalizer(), logger: Logger,
+                clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.url = url
         self.logger = logger
         self.clock = clock
+        self.normalizer = normalizer
         self.client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
     }
 
@@ -57,6 +68,7 @@ public final class PostgresStore: Sendable, Service {
             defer { group.cancelAll() }
             for await _ in started {}
             if migrate { try await store.migrate() }
+            try await store.prepare()
             return try await body(store)
         }
     }
@@ -125,6 +137,11 @@ public final class PostgresStore: Sendable, Service {
         return names
     }
 
+    /// Loads what the store keeps in memory (the SLA configuration); call once the schema is migrated.
+    public func prepare() async throws {
+        try await reloadSLAConfiguration()
+    }
+
     // MARK: Health
 
     /// Cheap round trip to the database, for `/healthz`.
@@ -137,13 +154,13 @@ public final class PostgresStore: Sendable, Service {
     /// Runs one transaction and tells this process's followers about the events it wrote, after commit.
     /// Other processes learn of them from the notification the commit delivers.
     func write<T: Sendable>(_ body: (PostgresConnection, inout PostgresEventLog) async throws -> T) async throws -> T {
-        let (value, maxSeq): (T, Int64)
+        let (value, maxSeq, timers): (T, Int64, [SLATimerUpdate])
         do {
-            (value, maxSeq) = try await client.withTransaction(logger: logger) { connection -> (T, Int64) in
+            (value, maxSeq, timers) = try await client.withTransaction(logger: logger) { connection -> (T, Int64, [SLATimerUpdate]) in
                 var log = PostgresEventLog()
                 let value = try await body(connection, &log)
                 let maxSeq = try await log.flush(connection, logger: logger)
-                return (value, maxSeq)
+                return (value, maxSeq, log.timers)
             }
         } catch let error as PostgresTransactionError {
             // The caller's own error (not found, conflict, invalid) is what it expects to see; the wrapper
@@ -152,6 +169,7 @@ public final class PostgresStore: Sendable, Service {
             throw error
         }
         if maxSeq > 0 { events.publish(maxSeq) }
+        slaTimers.publish(timers)
         return value
     }
 
@@ -192,8 +210,9 @@ extension PostgresStore: EventStore {
 }
 
 extension PostgresStore {
-    /// Follows `pishkhan_events` on a connection of its own; on every (re)connection it first publishes the
-    /// newest sequence number, so whatever was committed while it was away is read by the followers.
+    /// Follows `pishkhan_events` and `pishkhan_configuration` on a connection of its own. On every
+    /// (re)connection it first publishes the newest sequence number and reloads the SLA configuration, so
+    /// whatever was committed while it was away reaches this process.
     private func listenForEvents() async {
         var delay: Duration = .milliseconds(100)
         while !Task.isCancelled {
@@ -201,18 +220,25 @@ extension PostgresStore {
                 let configuration = try url.connectionConfiguration()
                 let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
                 do {
-                    try await connection.listen(on: Self.eventChannel) { notifications in
-                        // Before the first migration there is no counter yet, and nothing to catch up on.
-                        let migrated = try await connection.query("SELECT to_regclass('event_head') IS NOT NULL", logger: logger)
-                            .decode(Bool.self).reduce(false) { $0 || $1 }
-                        if migrated {
-                            let latest = try await connection.query("SELECT seq FROM event_head WHERE id = 1", logger: logger)
-                                .decode(Int64.self).reduce(0) { max($0, $1) }
-                            if latest > 0 { events.publish(latest) }
-                        }
-                        delay = .milliseconds(100)
-                        for try await notification in notifications {
-                            if let seq = Int64(notification.payload) { events.publish(seq) }
+                    try await connection.listen(on: Self.configurationChannel) { changes in
+                        try await connection.listen(on: Self.eventChannel) { notifications in
+                            // Before the first migration there is no counter yet, and nothing to catch up on.
+                            let migrated = try await connection.query("SELECT to_regclass('event_head') IS NOT NULL", logger: logger)
+                                .decode(Bool.self).reduce(false) { $0 || $1 }
+                            if migrated {
+                                let latest = try await connection.query("SELECT seq FROM event_head WHERE id = 1", logger: logger)
+                                    .decode(Int64.self).reduce(0) { max($0, $1) }
+                                if latest > 0 { events.publish(latest) }
+                                try await reloadSLAConfiguration()
+                            }
+                            delay = .milliseconds(100)
+                            let reloading = Task {
+                                for try await _ in changes { try await self.reloadSLAConfiguration() }
+                            }
+                            defer { reloading.cancel() }
+                            for try await notification in notifications {
+                                if let seq = Int64(notification.payload) { events.publish(seq) }
+                            }
                         }
                     }
                 } catch {
@@ -246,6 +272,8 @@ struct PostgresEventLog {
         var data: String
     }
     private var pending: [Pending] = []
+    /// Clock changes to hand this process's SLA scheduler after commit.
+    var timers: [SLATimerUpdate] = []
 
     mutating func append(_ type: EventType, ticket: Int64?, customer: Int64?, at: Date, data: [String: JSONValue]) {
         pending.append(Pending(type: type, ticket: ticket, customer: customer, at: at, data: JSONValue.object(data).jsonText))

@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import PishkhanCore
+import PostgresNIO
+
+/// `ClockBook` on PostgreSQL: reads and writes a ticket's `sla_clocks` rows inside the caller's
+/// transaction, with the same state machine (`ClockBook.advance`) and the same rows as SQLite.
+struct PGClockBook {
+    let connection: PostgresConnection
+    let logger: Logger
+    let config: SLAConfiguration
+    let now: Date
+
+    func facts(ticketID: Int64) async throws -> ClockBook.Facts? {
+        try await connection.rows("""
+            SELECT t.priority, t.channel, t.channel_kind, t.tags, c.tier, t.status, t.created_at,
+                t.first_responded_at IS NOT NULL AS responded
+            FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.id = \(ticketID)
+            """, logger: logger).first.map { row in
+            let tags: String = try row["tags"]
+            return ClockBook.Facts(
+                facts: SLATicketFacts(
+                    priority: Priority(rawValue: try row["priority"]) ?? .normal, channel: try row["channel"],
+                    channelKind: ChannelKind(rawValue: try row["channel_kind"]) ?? .email,
+                    tier: CustomerTier(rawValue: try row["tier"]) ?? .standard,
+                    tags: tags == "[]" ? [] : JSONText.decode([String].self, tags, default: [])),
+                status: TicketStatus(rawValue: try row["status"]) ?? .open,
+                createdAt: try row.date("created_at"), responded: try row["responded"])
+        }
+    }
+
+    /// The ticket's clocks, with their rows locked until the transaction ends: two processes changing
+    /// one ticket's clocks take turns.
+    func load(ticketID: Int64) async throws -> TicketClocks {
+        var clocks = TicketClocks()
+        for row in try await connection.rows("SELECT * FROM sla_clocks WHERE ticket_id = \(ticketID) FOR UPDATE", logger: logger) {
+            if let clock = try Self.clock(row) { clocks.clocks[clock.metric] = clock }
+        }
+        return clocks
+    }
+
+    @discardableResult
+    func apply(ticketID: Int64, log: inout PostgresEventLog, _ inputs: (ClockBook.Facts) -> [TicketClocks.Input]) async throws -> [SLAClockChange] {
+        guard let facts = try await facts(ticketID: ticketID) else { return [] }
+        let list = inputs(facts)
+        guard !list.isEmpty else { return [] }
+        let before = try await load(ticketID: ticketID)
+        let (after, changes) = ClockBook.advance(before, facts: facts, inputs: list, config: config, now: now)
+        try await save(ticketID: ticketID, before: before, after: after, changes: changes, log: &log)
+        return changes
+    }
+
+    @discardableResult
+    func recalculate(ticketID: Int64, cause: String, log: inout PostgresEventLog) async throws -> [SLAClockChange] {
+        try await apply(ticketID: ticketID, log: &log) { f in
+            f.status == .closed ? [] : [ClockBook.recalculation(cause, f)]
+        }
+    }
+
+    func starting(_ facts: SLATicketFacts) -> (TicketClocks, [SLAClockChange]) {
+        var clocks = TicketClocks()
+        guard let policy = config.policy(for: facts) else { return (clocks, []) }
+        let changes = clocks.apply(.created, at: now, policy: policy, calendars: config.calendar(id:))
+        return (clocks, changes)
+    }
+
+    /// Writes the changed clocks and one clock event per change (each set in one statement), the ticket's
+    /// due columns, and queues the timer updates for after commit.
+    func save(ticketID: Int64, before: TicketClocks, after: TicketClocks, changes: [SLAClockChange], log: inout PostgresEventLog,
+              updateTicket: Bool = true) async throws {
+        guard before != after || !changes.isEmpty else { return }
+        var upsert = SQLBuilder("""
+            INSERT INTO sla_clocks (ticket_id, metric, policy_id, calendar_id, target, warn_fraction, status, cycle,
+                started_at, elapsed_before, running_since, due_at, warn_at, warned_at, breached_at, ended_at, next_fire_at, next_fire_kind)
+            VALUES
+            """)
+        var rows = 0
+        for metric in SLAMetric.allCases {
+            guard let clock = after.clocks[metric], clock != before.clocks[metric] else { continue }
+            let next = clock.nextFiring
+            let values = [
+                upsert.bind(ticketID), upsert.bind(metric.rawValue), upsert.bind(clock.policyID), upsert.bind(clock.calendarID),
+                upsert.bind(clock.target), upsert.bind(clock.warnFraction), upsert.bind(clock.status.rawValue), upsert.bind(Int64(clock.cycle)),
+                upsert.bind(clock.startedAt.timeIntervalSince1970), upsert.bind(clock.elapsedBefore),
+                upsert.bind(clock.runningSince?.timeIntervalSince1970), upsert.bind(clock.dueAt.map(ClockBook.storable)),
+                upsert.bind(clock.warnAt.map(ClockBook.storable)), upsert.bind(clock.warnedAt?.timeIntervalSince1970),
+                upsert.bind(clock.breachedAt?.timeIntervalSince1970), upsert.bind(clock.endedAt?.timeIntervalSince1970),
+                upsert.bind(next.map { ClockBook.storable($0.at) }), upsert.bind(next?.kind.rawValue),
+            ]
+            upsert.append((rows > 0 ? ", " : " ") + "(\(values.joined(separator: ", ")))")
+            rows += 1
+            log.timers.append(SLATimerUpdate(key: SLATimerQueue.Key(ticketID: ticketID, metric: metric), timer: ClockBook.timer(clock)))
+        }
+        if rows > 0 {
+            upsert.append("""
+                 ON CONFLICT (ticket_id, metric) DO UPDATE SET policy_id = excluded.policy_id, calendar_id = excluded.calendar_id,
+                    target = excluded.target, warn_fraction = excluded.warn_fraction, status = excluded.status, cycle = excluded.cycle,
+                    started_at = excluded.started_at, elapsed_before = excluded.elapsed_before, running_since = excluded.running_since,
+                    due_at = excluded.due_at, warn_at = excluded.warn_at, warned_at = excluded.warned_at, breached_at = excluded.breached_at,
+                    ended_at = excluded.ended_at, next_fire_at = excluded.next_fire_at, next_fire_kind = excluded.next_fire_kind
+                """)
+            try await connection.query(upsert.query, logger: logger)
+        }
+        var events = SQLBuilder("INSERT INTO sla_clock_events (ticket_id, metric, kind, cause, cycle, policy_id, due_at, elapsed, at) VALUES")
+        var eventRows = 0
+        for change in changes {
+            guard let clock = after.clocks[change.metric] else { continue }
+            let values = [
+                events.bind(ticketID), events.bind(change.metric.rawValue), events.bind(change.kind.rawValue), events.bind(change.cause),
+                events.bind(Int64(change.cycle)), events.bind(clock.policyID), events.bind(clock.dueAt.map(ClockBook.storable)),
+                events.bind(ClockBook.elapsed(clock, config: config, now: now)), events.bind(now.timeIntervalSince1970),
+            ]
+            events.append((eventRows > 0 ? ", " : " ") + "(\(values.joined(separator: ", ")))")
+            eventRows += 1
+        }
+        if eventRows > 0 { try await connection.query(events.query, logger: logger) }
+        guard updateTicket else { return }
+        let columns = ClockBook.ticketColumns(after)
+        try await connection.query("""
+            UPDATE tickets SET sla_policy = \(columns.policy), first_response_due_at = \(columns.firstResponse),
+                next_response_due_at = \(columns.nextResponse), resolution_due_at = \(columns.resolution), due_sort = \(columns.dueSort)
+            WHERE id = \(ticketID)
+            """, logger: logger)
+    }
+
+    static func clock(_ row: PGRow) throws -> SLAClock? {
+        guard let metric = SLAMetric(rawValue: try row["metric"]), let status = SLAClock.Status(rawValue: try row["status"]) else { return nil }
+        return SLAClock(
+            metric: metric, policyID: try row["policy_id"], calendarID: try row["calendar_id"], target: try row["target"],
+            warnFraction: try row["warn_fraction"], status: status, cycle: try row.int("cycle"), startedAt: try row.date("started_at"),
+            elapsedBefore: try row["elapsed_before"], runningSince: try row.date("running_since"), dueAt: try row.date("due_at"),
+            warnAt: try row.date("warn_at"), warnedAt: try row.date("warned_at"), breachedAt: try row.date("breached_at"),
+            endedAt: try row.date("ended_at"))
+    }
+}

@@ -1,0 +1,339 @@
+import Crypto
+import Foundation
+import Logging
+import PishkhanCore
+import PostgresNIO
+
+extension PostgresStore: IntakeStore {
+    /// Stores an inbound message exactly once across every process sharing the database: the transaction
+    /// first takes an advisory lock on each identity the message names, so two processes handed messages
+    /// from the same new sender at once create one customer, and a retry of the same message waits for the
+    /// first attempt and then finds it. A deadlock or a unique-key race the locks did not foresee rolls the
+    /// transaction back and runs it again.
+    public func ingest(_ message: InboundMessage, channel: ChannelSettings, rules: PriorityRules) async throws -> IngestResult {
+        var prepared = try Intake.Prepared(message, channel: channel, rules: rules, normalizer: normalizer)
+        // Content-addressed like the SQLite store's files; here the bytes go into `blobs` in the ingest
+        // transaction itself. An attachment staged earlier (`stageFiles`) is already there.
+        prepared.files = message.attachments.map { attachment in
+            (attachment, attachment.sha256.flatMap { AttachmentFiles.isHash($0) ? $0 : nil } ?? Hex.encode(SHA256.hash(data: attachment.content)))
+        }
+        let work = prepared
+        var attempt = 0
+        while true {
+            attempt += 1
+            let now = clock()
+            do {
+                return try await write { connection, log in
+                    try await PGIntake(connection: connection, logger: logger, now: now)
+                        .ingest(work, channel: channel, rules: rules, sla: slaConfiguration(), log: &log)
+                }
+            } catch let error as PSQLError where attempt < 4 && error.isRetryable {
+                logger.debug("Ingest transaction conflicted; running it again", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
+            }
+        }
+    }
+}
+
+extension PSQLError {
+    /// A deadlock, a serialization failure or a unique-key race: running the transaction again resolves it.
+    var isRetryable: Bool {
+        guard let state = serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001" || state == "23505"
+    }
+}
+
+/// The ingest transaction on PostgreSQL: the same steps and rules as `Intake`, one round trip per statement.
+struct PGIntake {
+    let connection: PostgresConnection
+    let logger: Logger
+    let now: Date
+
+    func ingest(_ p: Intake.Prepared, channel: ChannelSettings, rules: PriorityRules, sla: SLAConfiguration,
+                log: inout PostgresEventLog) async throws -> IngestResult {
+        let clocks = PGClockBook(connection: connection, logger: logger, config: sla, now: now)
+        let m = p.message
+        // 0. One sender at a time, cluster-wide, in a fixed order so two messages naming the same people
+        // cannot deadlock.
+        let keys = Set([p.identityKind.rawValue + ":" + p.address] + (p.contacts + p.unverifiedContacts).map { $0.0.rawValue + ":" + $0.1 })
+        for key in keys.sorted() {
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
+        }
+        // 1. The idempotency key: the same (channel, external id) returns the first result.
+        if let dup = try await connection.first("""
+            SELECT m.id, m.ticket_id, t.customer_id FROM messages m JOIN tickets t ON t.id = m.ticket_id
+            WHERE m.channel = \(m.channel) AND m.external_id = \(m.externalID)
+            """, logger: logger) {
+            return IngestResult(messageID: try dup["id"], ticketID: try dup["ticket_id"], customerID: try dup["customer_id"],
+                                duplicate: true, ticketCreated: false, customerCreated: false, threadedBy: nil)
+        }
+        let t = now.seconds
+        if m.automated { return try await ingestAutomated(p, channel: channel, log: &log) }
+
+        // 2. Identity → customer (the rules of `Intake.ingest`).
+        var customerCreated = false
+        let customerID: Int64
+        let tier: CustomerTier
+        let bySender = try await customer(kind: p.identityKind, value: p.address)
+        var found = bySender
+        for (kind, value) in p.contacts where found == nil { found = try await customer(kind: kind, value: value) }
+        if let found {
+            customerID = found.id
+            tier = found.tier
+            if found.unnamed, let display = p.displayName {
+                try await connection.query("""
+                    UPDATE customers SET name = \(display), search_name = \(p.foldedName), last_contact_at = \(t), updated_at = \(t)
+                    WHERE id = \(customerID)
+                    """, logger: logger)
+            } else {
+                try await connection.query("UPDATE customers SET last_contact_at = \(t) WHERE id = \(customerID)", logger: logger)
+            }
+        } else {
+            customerID = try await connection.value(Int64.self, """
+                INSERT INTO customers (name, search_name, tier, first_seen_at, last_contact_at, created_at, updated_at)
+                VALUES (\(p.displayName), \(p.foldedName), 'standard', \(t), \(t), \(t), \(t)) RETURNING id
+                """, logger: logger)!
+            tier = .standard
+            customerCreated = true
+            log.append(.customerCreated, ticket: nil, customer: customerID, at: now, data: ["customerID": .int(customerID)])
+        }
+        let identities = (bySender == nil ? [(p.identityKind, p.address)] : []) + p.contacts + p.unverifiedContacts
+        if !identities.isEmpty {
+            var insert = SQLBuilder("INSERT INTO identities (customer_id, kind, value, channel, created_at) VALUES ")
+            for (index, (kind, value)) in identities.enumerated() {
+                let values = [insert.bind(customerID), insert.bind(kind.rawValue), insert.bind(value), insert.bind(m.channel), insert.bind(t)]
+                insert.append((index > 0 ? ", " : "") + "(\(values.joined(separator: ", ")))")
+            }
+            insert.append(" ON CONFLICT (kind, value) DO NOTHING")
+            try await connection.query(insert.query, logger: logger)
+        }
+
+        // 3. Thread: explicit hints, then the subject token, then recency on conversational channels.
+        let decision = Threading.decide(
+            customerID: customerID,
+            byHeader: try await candidateByHeaders(m.threadHints.referencedMessageIDs),
+            byConversation: try await m.threadHints.conversationID.asyncFlatMap { try await candidateByConversation(channel: m.channel, $0) },
+            bySubjectToken: try await p.ticketToken.asyncFlatMap { try await candidate(ticketID: $0) },
+            byRecency: channel.kind.threadsByRecency
+                ? try await candidateByRecency(customerID: customerID, channel: m.channel, since: t - channel.threadWindow) : nil)
+
+        let ticketID: Int64
+        var threadedBy: Threading.Rule?
+        switch decision {
+        case .append(let id, let rule):
+            ticketID = id
+            threadedBy = rule
+            let current = try await connection.first(
+                "SELECT status, first_responded_at IS NOT NULL AS answered FROM tickets WHERE id = \(id) FOR UPDATE", logger: logger)
+            let status = try current.flatMap { TicketStatus(rawValue: try $0["status"]) } ?? .open
+            let answered = try current.map { try $0["answered"] as Bool } ?? true
+            let next = status.afterCustomerMessage
+            try await connection.query("""
+                UPDATE tickets SET status = \(next.rawValue), last_activity_at = \(t), last_customer_message_at = \(t), updated_at = \(t),
+                    message_count = message_count + 1, resolved_at = CASE WHEN \(next != status) THEN NULL ELSE resolved_at END
+                WHERE id = \(id)
+                """, logger: logger)
+            if next != status {
+                log.append(.ticketUpdated, ticket: id, customer: customerID, at: now, data: [
+                    "changes": .object(["status": .object(["from": .string(status.rawValue), "to": .string(next.rawValue)])]),
+                    "cause": .string("customer-message"),
+                ])
+            }
+            if answered || next != status {
+                try await clocks.apply(ticketID: id, log: &log) { _ in
+                    (next != status ? [.statusChanged(from: status, to: next)] : []) + [.customerWrote]
+                }
+            }
+        case .newTicket:
+            let priority = rules.classify(keywordPriority: p.keywordPriority, tier: tier, channelKind: channel.kind, channelDefault: channel.defaultPriority)
+            let assignee = try await pickAssignee(channel.assignment)
+            let tags = channel.tags
+            let (slaClocks, slaChanges) = clocks.starting(SLATicketFacts(
+                priority: priority, channel: m.channel, channelKind: channel.kind, tier: tier, tags: tags))
+            let sla = ClockBook.ticketColumns(slaClocks)
+            let tagsText = tags.isEmpty ? "[]" : JSONText.encode(tags)
+            ticketID = try await connection.value(Int64.self, """
+                INSERT INTO tickets (subject, search_text, status, priority, channel, channel_kind, customer_id, assignee_id, tags,
+                    last_customer_message_at, last_activity_at, message_count, created_at, updated_at,
+                    sla_policy, first_response_due_at, next_response_due_at, resolution_due_at, due_sort)
+                VALUES (\(p.subject), \(p.foldedSubject), 'new', \(priority.rawValue), \(m.channel), \(channel.kind.rawValue), \(customerID),
+                    \(assignee), \(tagsText), \(t), \(t), 1, \(t), \(t),
+                    \(sla.policy), \(sla.firstResponse), \(sla.nextResponse), \(sla.resolution), \(sla.dueSort))
+                RETURNING id
+                """, logger: logger)!
+            try await clocks.save(ticketID: ticketID, before: TicketClocks(), after: slaClocks, changes: slaChanges, log: &log, updateTicket: false)
+            if !tags.isEmpty {
+                var insert = SQLBuilder("INSERT INTO ticket_tags (ticket_id, tag) VALUES ")
+                for (index, tag) in Set(tags).sorted().enumerated() {
+                    insert.append((index > 0 ? ", " : "") + "(\(insert.bind(ticketID)), \(insert.bind(tag)))")
+                }
+                try await connection.query(insert.query, logger: logger)
+            }
+            log.append(.ticketCreated, ticket: ticketID, customer: customerID, at: now, data: [
+                "number": .int(ticketID), "status": .string("new"), "priority": .string(priority.rawValue),
+                "channel": .string(m.channel), "channelKind": .string(channel.kind.rawValue),
+                "assigneeID": .optionalInt(assignee),
+            ])
+        }
+
+        // 4. The message itself, its attachments, and the event.
+        let messageID = try await insertMessage(p, ticketID: ticketID, customerID: customerID, log: &log)
+        return IngestResult(
+            messageID: messageID, ticketID: ticketID, customerID: customerID, duplicate: false,
+            ticketCreated: decision == .newTicket, customerCreated: customerCreated, threadedBy: threadedBy)
+    }
+
+    /// A machine's message: the rules of `Intake.ingestAutomated`.
+    func ingestAutomated(_ p: Intake.Prepared, channel: ChannelSettings, log: inout PostgresEventLog) async throws -> IngestResult {
+        let m = p.message
+        let known = try await connection.value(Int64.self, """
+            SELECT customer_id FROM identities WHERE kind = \(p.identityKind.rawValue) AND value = \(p.address)
+            """, logger: logger)
+        var target: (ticket: Int64, customer: Int64, rule: Threading.Rule)?
+        if let known, case .append(let id, let rule) = Threading.decide(
+            customerID: known, byHeader: try await candidateByHeaders(m.threadHints.referencedMessageIDs),
+            byConversation: try await m.threadHints.conversationID.asyncFlatMap { try await candidateByConversation(channel: m.channel, $0) },
+            bySubjectToken: try await p.ticketToken.asyncFlatMap { try await candidate(ticketID: $0) },
+            byRecency: channel.kind.threadsByRecency
+                ? try await candidateByRecency(customerID: known, channel: m.channel, since: now.seconds - channel.threadWindow) : nil) {
+            target = (id, known, rule)
+        } else if let ours = try await candidateByHeaders(m.threadHints.referencedMessageIDs, outboundOnly: true), ours.status != .closed {
+            target = (ours.ticketID, ours.customerID, .threadHeader)
+        }
+        guard let target else {
+            throw StoreError.invalid(ValidationError(
+                field: "automated", reason: "an automated message (auto-reply, bounce, list mail) that threads into no ticket opens none"))
+        }
+        let t = now.seconds
+        try await connection.query(
+            "UPDATE tickets SET last_activity_at = \(t), updated_at = \(t), message_count = message_count + 1 WHERE id = \(target.ticket)",
+            logger: logger)
+        let messageID = try await insertMessage(p, ticketID: target.ticket, customerID: known == target.customer ? known : nil, log: &log)
+        return IngestResult(
+            messageID: messageID, ticketID: target.ticket, customerID: target.customer, duplicate: false,
+            ticketCreated: false, customerCreated: false, threadedBy: target.rule)
+    }
+
+    private func insertMessage(_ p: Intake.Prepared, ticketID: Int64, customerID: Int64?, log: inout PostgresEventLog) async throws -> Int64 {
+        let m = p.message
+        let media = m.media.isEmpty ? nil : JSONText.encode(m.media)
+        let messageID = try await connection.value(Int64.self, """
+            INSERT INTO messages (ticket_id, kind, channel, external_id, message_id_header, conversation_id, customer_id,
+                subject, body_text, body_html, sent_at, created_at, automated, media)
+            VALUES (\(ticketID), 'inbound', \(m.channel), \(m.externalID), \(m.threadHints.messageID), \(m.threadHints.conversationID),
+                \(customerID), \(m.subject), \(m.text), \(m.html), \((m.sentAt ?? m.receivedAt)?.seconds), \(now.seconds),
+                \(m.automated ? Int32(1) : Int32(0)), \(media))
+            RETURNING id
+            """, logger: logger)!
+        if !p.files.isEmpty {
+            try await PGBlobs.insert(connection, logger: logger, p.files.filter { $0.0.sha256 == nil }.map { ($0.1, $0.0.content) }, at: now)
+            var insert = SQLBuilder("INSERT INTO attachments (message_id, name, content_type, size, sha256) VALUES ")
+            for (index, (attachment, hash)) in p.files.enumerated() {
+                let values = [insert.bind(messageID), insert.bind(attachment.name), insert.bind(attachment.contentType),
+                              insert.bind(Int64(attachment.content.count)), insert.bind(hash)]
+                insert.append((index > 0 ? ", " : "") + "(\(values.joined(separator: ", ")))")
+            }
+            try await connection.query(insert.query, logger: logger)
+        }
+        var data: [String: JSONValue] = ["messageID": .int(messageID), "kind": .string("inbound"), "channel": .string(m.channel)]
+        if m.automated { data["automated"] = .bool(true) }
+        log.append(.messageAdded, ticket: ticketID, customer: customerID, at: now, data: data)
+        return messageID
+    }
+
+    private func customer(kind: IdentityKind, value: String) async throws -> (id: Int64, tier: CustomerTier, unnamed: Bool)? {
+        try await connection.first("""
+            SELECT c.id, c.tier, c.name IS NULL AS unnamed FROM identities i JOIN customers c ON c.id = i.customer_id
+            WHERE i.kind = \(kind.rawValue) AND i.value = \(value)
+            """, logger: logger).map { (try $0["id"], CustomerTier(rawValue: try $0["tier"]) ?? .standard, try $0["unnamed"]) }
+    }
+
+    /// Follows merges to the ticket that now holds the conversation.
+    func candidate(ticketID: Int64) async throws -> Threading.Candidate? {
+        var id = ticketID
+        for _ in 0..<16 {
+            guard let row = try await connection.first("SELECT customer_id, status, merged_into FROM tickets WHERE id = \(id)", logger: logger) else {
+                return nil
+            }
+            if let next: Int64 = try row["merged_into"] { id = next; continue }
+            return Threading.Candidate(ticketID: id, customerID: try row["customer_id"], status: TicketStatus(rawValue: try row["status"]) ?? .open)
+        }
+        return nil
+    }
+
+    private func candidateByHeaders(_ ids: [String], outboundOnly: Bool = false) async throws -> Threading.Candidate? {
+        for header in ids.prefix(50) {
+            let ticket = outboundOnly
+                ? try await connection.value(Int64.self, """
+                    SELECT ticket_id FROM messages WHERE message_id_header = \(header) AND kind = 'outbound' ORDER BY id DESC LIMIT 1
+                    """, logger: logger)
+                : try await connection.value(Int64.self, """
+                    SELECT ticket_id FROM messages WHERE message_id_header = \(header) ORDER BY id DESC LIMIT 1
+                    """, logger: logger)
+            if let ticket { return try await candidate(ticketID: ticket) }
+        }
+        return nil
+    }
+
+    private func candidateByConversation(channel: String, _ conversation: String) async throws -> Threading.Candidate? {
+        guard let ticket = try await connection.value(Int64.self, """
+            SELECT ticket_id FROM messages WHERE channel = \(channel) AND conversation_id = \(conversation) ORDER BY id DESC LIMIT 1
+            """, logger: logger) else { return nil }
+        return try await candidate(ticketID: ticket)
+    }
+
+    private func candidateByRecency(customerID: Int64, channel: String, since: Double) async throws -> Threading.Candidate? {
+        try await connection.first("""
+            SELECT id, status FROM tickets
+            WHERE customer_id = \(customerID) AND channel = \(channel) AND status IN ('new', 'open', 'pending')
+              AND last_activity_at >= \(since) AND merged_into IS NULL
+            ORDER BY last_activity_at DESC LIMIT 1
+            """, logger: logger).map {
+            Threading.Candidate(ticketID: try $0["id"], customerID: customerID, status: TicketStatus(rawValue: try $0["status"]) ?? .open)
+        }
+    }
+
+    /// Round robin within the group, the cursor row locked so processes assigning at once take turns.
+    func pickAssignee(_ rule: AssignmentRule) async throws -> Int64? {
+        guard let group = rule.group else { return nil }
+        let candidates = try await connection.rows("""
+            SELECT a.id, a.capacity,
+                (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = a.id AND t.status IN ('new', 'open', 'pending')) AS load
+            FROM agents a
+            WHERE a.available = 1 AND a.role IN ('agent', 'supervisor', 'admin') AND a.groups::jsonb ? \(group)
+            """, logger: logger).map {
+            AssignmentRule.Candidate(agentID: try $0["id"], openTickets: try $0.int("load"), capacity: try $0.int("capacity"))
+        }
+        let last = try await connection.value(Int64.self, """
+            SELECT last_agent_id FROM assignment_cursors WHERE group_name = \(group) FOR UPDATE
+            """, logger: logger)
+        guard let chosen = rule.pick(from: candidates, lastAssigned: last) else { return nil }
+        try await connection.query("""
+            INSERT INTO assignment_cursors (group_name, last_agent_id) VALUES (\(group), \(chosen))
+            ON CONFLICT (group_name) DO UPDATE SET last_agent_id = excluded.last_agent_id
+            """, logger: logger)
+        return chosen
+    }
+}
+
+/// File contents (attachments, raw mail) in the database, content-addressed like the SQLite store's files,
+/// so every process reads what any process stored.
+enum PGBlobs {
+    static func insert(_ connection: PostgresConnection, logger: Logger, _ files: [(hash: String, data: Data)], at: Date) async throws {
+        var unique: [String: Data] = [:]
+        for (hash, data) in files { unique[hash] = data }
+        guard !unique.isEmpty else { return }
+        var insert = SQLBuilder("INSERT INTO blobs (sha256, data, created_at) VALUES ")
+        for (index, (hash, data)) in unique.sorted(by: { $0.key < $1.key }).enumerated() {
+            insert.append((index > 0 ? ", " : "") + "(\(insert.bind(hash)), \(insert.bind(ByteBuffer(data: data))), \(insert.bind(at.seconds)))")
+        }
+        insert.append(" ON CONFLICT (sha256) DO NOTHING")
+        try await connection.query(insert.query, logger: logger)
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}
