@@ -51,8 +51,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port: Int = 8080
     @Option(help: "Folder of channel definitions (*.yaml).") var channels: String = "Channels"
     @Option(help: "Folder of knowledge-base articles (*.md).") var knowledgeBase: String = "KnowledgeBase"
-    @Option(help: "Public address of the help pages replies link to (default: this server's /help).")
-    var helpURL: String? = ProcessInfo.processInfo.environment["PISHKHAN_HELP_URL"]
+    @Option(help: "Public address of the help pages replies link to (default: PISHKHAN_HELP_URL, else this server's /help).")
+    var helpURL: String?
     @Option(help: "SLA calendars and policies for a fresh install (read once, into the database).") var sla: String = "SLA/sla.yaml"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = ProcessInfo.processInfo.environment["PISHKHAN_LOG_LEVEL"] ?? "info"
@@ -98,7 +98,7 @@ struct Serve: AsyncParsableCommand {
         }
         // The files seed the database; the database is the truth. SIGHUP reads the files again.
         let knowledge = KnowledgeBase(
-            store: store, directory: config.knowledgeBaseDirectory, helpURL: helpURL ?? "http://\(host):\(port)/help")
+            store: store, directory: config.knowledgeBaseDirectory, helpURL: helpURL ?? ProcessInfo.processInfo.environment["PISHKHAN_HELP_URL"] ?? "http://\(host):\(port)/help")
         let seeded = try await knowledge.seed(articles: articles, canned: cannedResponses)
         logger.info("knowledge base indexed", metadata: [
             "articles": "\(knowledge.articleCount)", "inserted": "\(seeded.articles.inserted + seeded.canned.inserted)",

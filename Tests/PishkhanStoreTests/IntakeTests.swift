@@ -3,85 +3,94 @@ import PishkhanCore
 import PishkhanStore
 import Testing
 
-@Suite struct IntakeTests {
+@Suite(.timeLimit(.minutes(2))) struct IntakeTests {
     let clock = TestClock()
-    let store: SQLiteStore
 
-    init() throws {
-        store = try SQLiteStore.inMemory(attachmentsDirectory: Fixture.tempDirectory(), clock: clock.function)
-    }
-
-    @Test func firstMessageCreatesCustomerTicketMessageAndEvents() async throws {
-        let r = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
-        #expect(r.customerCreated && r.ticketCreated && !r.duplicate)
-        let ticket = try await store.ticket(id: r.ticketID)
-        #expect(ticket.status == .new && ticket.subject == "Order late" && ticket.customerName == "Ali Rezaei")
-        let messages = try await store.messages(ticketID: r.ticketID)
-        #expect(messages.map(\.text) == ["Where is my order?"])
-        let types = try await store.events(after: 0, limit: 10).map(\.type)
-        #expect(types == [.customerCreated, .ticketCreated, .messageAdded])
-    }
-
-    @Test func sameKeyTwiceReturnsTheFirstResultAndChangesNothing() async throws {
-        let first = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
-        let seq = try await store.latestEventSeq()
-        var again = Fixture.email("m1", text: "a different body")
-        again.subject = "different"
-        let second = try await store.ingest(again, channel: Fixture.email, rules: Fixture.rules)
-        #expect(second.duplicate)
-        #expect(second.messageID == first.messageID && second.ticketID == first.ticketID && second.customerID == first.customerID)
-        #expect(try await store.latestEventSeq() == seq)
-        #expect(try await store.messages(ticketID: first.ticketID).count == 1)
-    }
-
-    @Test func concurrentIngestsOfOneKeyStoreOneMessage() async throws {
-        let results = try await withThrowingTaskGroup(of: IngestResult.self) { group in
-            for _ in 0..<50 { group.addTask { try await store.ingest(Fixture.sms("SM-same"), channel: Fixture.sms, rules: Fixture.rules) } }
-            return try await group.reduce(into: []) { $0.append($1) }
+    @Test(arguments: Backend.allCases) func firstMessageCreatesCustomerTicketMessageAndEvents(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let r = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
+            #expect(r.customerCreated && r.ticketCreated && !r.duplicate)
+            let ticket = try await store.ticket(id: r.ticketID)
+            #expect(ticket.status == .new && ticket.subject == "Order late" && ticket.customerName == "Ali Rezaei")
+            let messages = try await store.messages(ticketID: r.ticketID)
+            #expect(messages.map(\.text) == ["Where is my order?"])
+            let types = try await store.events(after: 0, limit: 10).map(\.type)
+            #expect(types == [.customerCreated, .ticketCreated, .messageAdded])
         }
-        #expect(Set(results.map(\.messageID)).count == 1)
-        #expect(results.filter { !$0.duplicate }.count == 1)
-        #expect(try await store.tickets(TicketQuery()).items.count == 1)
     }
 
-    @Test func oneBadMessageInABatchDoesNotFailTheOthers() async throws {
-        let outcomes = await withTaskGroup(of: Bool.self) { group in
-            for i in 0..<20 {
-                group.addTask {
-                    let from = i == 7 ? "not a phone" : "0912000\(String(format: "%04d", i))"
-                    return (try? await store.ingest(Fixture.sms("SM\(i)", from: from), channel: Fixture.sms, rules: Fixture.rules)) != nil
-                }
+    @Test(arguments: Backend.allCases) func sameKeyTwiceReturnsTheFirstResultAndChangesNothing(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let first = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
+            let seq = try await store.latestEventSeq()
+            var again = Fixture.email("m1", text: "a different body")
+            again.subject = "different"
+            let second = try await store.ingest(again, channel: Fixture.email, rules: Fixture.rules)
+            #expect(second.duplicate)
+            #expect(second.messageID == first.messageID && second.ticketID == first.ticketID && second.customerID == first.customerID)
+            #expect(try await store.latestEventSeq() == seq)
+            #expect(try await store.messages(ticketID: first.ticketID).count == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases) func concurrentIngestsOfOneKeyStoreOneMessage(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let results = try await withThrowingTaskGroup(of: IngestResult.self) { group in
+                for _ in 0..<50 { group.addTask { try await store.ingest(Fixture.sms("SM-same"), channel: Fixture.sms, rules: Fixture.rules) } }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
-            return await group.reduce(into: []) { $0.append($1) }
+            #expect(Set(results.map(\.messageID)).count == 1)
+            #expect(results.filter { !$0.duplicate }.count == 1)
+            #expect(try await store.tickets(TicketQuery()).items.count == 1)
         }
-        #expect(outcomes.filter { $0 }.count == 19)
-        #expect(try await store.tickets(TicketQuery()).items.count == 19)
     }
 
-    @Test func phoneWrittenThreeWaysIsOneCustomer() async throws {
-        let a = try await store.ingest(Fixture.sms("1", from: "۰۹۱۲۳۴۵۶۷۸۹"), channel: Fixture.sms, rules: Fixture.rules)
-        let b = try await store.ingest(Fixture.sms("2", from: "09123456789"), channel: Fixture.sms, rules: Fixture.rules)
-        let c = try await store.ingest(Fixture.sms("3", from: "+989123456789"), channel: Fixture.sms, rules: Fixture.rules)
-        #expect(a.customerID == b.customerID && b.customerID == c.customerID)
-        let e1 = try await store.ingest(Fixture.email("e1", from: "Ali@Example.COM "), channel: Fixture.email, rules: Fixture.rules)
-        let e2 = try await store.ingest(Fixture.email("e2", from: "ali@example.com"), channel: Fixture.email, rules: Fixture.rules)
-        #expect(e1.customerID == e2.customerID)
-    }
-
-    @Test func invalidMessagesAreRejectedWithTheField() async throws {
-        await #expect(throws: StoreError.invalid(ValidationError(field: "sender.address", reason: "is not an email address: nobody"))) {
-            try await store.ingest(Fixture.email("x", from: "nobody"), channel: Fixture.email, rules: Fixture.rules)
+    @Test(arguments: Backend.allCases) func oneBadMessageInABatchDoesNotFailTheOthers(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<20 {
+                    group.addTask {
+                        let from = i == 7 ? "not a phone" : "0912000\(String(format: "%04d", i))"
+                        return (try? await store.ingest(Fixture.sms("SM\(i)", from: from), channel: Fixture.sms, rules: Fixture.rules)) != nil
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 19)
+            #expect(try await store.tickets(TicketQuery()).items.count == 19)
         }
-        var empty = Fixture.email("y")
-        empty.text = ""
-        await #expect(throws: StoreError.self) { try await store.ingest(empty, channel: Fixture.email, rules: Fixture.rules) }
-        #expect(try await store.tickets(TicketQuery()).items.isEmpty)
-        #expect(try await store.latestEventSeq() == 0)
     }
 
-    @Test func urgentPersianKeywordRaisesPriority() async throws {
-        let r = try await store.ingest(Fixture.sms("1", text: "لطفاً فوری پاسخ دهید"), channel: Fixture.sms, rules: Fixture.rules)
-        #expect(try await store.ticket(id: r.ticketID).priority == .urgent)
+    @Test(arguments: Backend.allCases) func phoneWrittenThreeWaysIsOneCustomer(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let a = try await store.ingest(Fixture.sms("1", from: "۰۹۱۲۳۴۵۶۷۸۹"), channel: Fixture.sms, rules: Fixture.rules)
+            let b = try await store.ingest(Fixture.sms("2", from: "09123456789"), channel: Fixture.sms, rules: Fixture.rules)
+            let c = try await store.ingest(Fixture.sms("3", from: "+989123456789"), channel: Fixture.sms, rules: Fixture.rules)
+            #expect(a.customerID == b.customerID && b.customerID == c.customerID)
+            let e1 = try await store.ingest(Fixture.email("e1", from: "Ali@Example.COM "), channel: Fixture.email, rules: Fixture.rules)
+            let e2 = try await store.ingest(Fixture.email("e2", from: "ali@example.com"), channel: Fixture.email, rules: Fixture.rules)
+            #expect(e1.customerID == e2.customerID)
+        }
+    }
+
+    @Test(arguments: Backend.allCases) func invalidMessagesAreRejectedWithTheField(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            await #expect(throws: StoreError.invalid(ValidationError(field: "sender.address", reason: "is not an email address: nobody"))) {
+                try await store.ingest(Fixture.email("x", from: "nobody"), channel: Fixture.email, rules: Fixture.rules)
+            }
+            var empty = Fixture.email("y")
+            empty.text = ""
+            await #expect(throws: StoreError.self) { try await store.ingest(empty, channel: Fixture.email, rules: Fixture.rules) }
+            #expect(try await store.tickets(TicketQuery()).items.isEmpty)
+            #expect(try await store.latestEventSeq() == 0)
+        }
+    }
+
+    @Test(arguments: Backend.allCases) func urgentPersianKeywordRaisesPriority(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let r = try await store.ingest(Fixture.sms("1", text: "لطفاً فوری پاسخ دهید"), channel: Fixture.sms, rules: Fixture.rules)
+            #expect(try await store.ticket(id: r.ticketID).priority == .urgent)
+        }
     }
 
     @Test func attachmentsAreStoredByContentHash() async throws {
@@ -97,41 +106,43 @@ import Testing
     }
 }
 
-@Suite struct ThreadingStoreTests {
+@Suite(.timeLimit(.minutes(2))) struct ThreadingStoreTests {
     let clock = TestClock()
-    let store: SQLiteStore
 
-    init() throws {
-        store = try SQLiteStore.inMemory(clock: clock.function)
+    @Test(arguments: Backend.allCases) func replyHeadersThreadIntoTheTicket(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
+            let reply = try await store.ingest(Fixture.email("m2", subject: "Re: Order late", inReplyTo: ["<a@mail>"]), channel: Fixture.email, rules: Fixture.rules)
+            #expect(reply.ticketID == first.ticketID && reply.threadedBy == .threadHeader)
+        }
     }
 
-    @Test func replyHeadersThreadIntoTheTicket() async throws {
-        let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
-        let reply = try await store.ingest(Fixture.email("m2", subject: "Re: Order late", inReplyTo: ["<a@mail>"]), channel: Fixture.email, rules: Fixture.rules)
-        #expect(reply.ticketID == first.ticketID && reply.threadedBy == .threadHeader)
+    @Test(arguments: Backend.allCases) func subjectTokenThreadsOnlyForTheSameCustomer(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let first = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
+            let mine = try await store.ingest(Fixture.email("m2", subject: "Re: [#\(first.ticketID)] Order"), channel: Fixture.email, rules: Fixture.rules)
+            #expect(mine.ticketID == first.ticketID && mine.threadedBy == .subjectToken)
+            let stranger = try await store.ingest(Fixture.email("m3", from: "eve@example.com", subject: "[#\(first.ticketID)]"), channel: Fixture.email, rules: Fixture.rules)
+            #expect(stranger.ticketID != first.ticketID && stranger.ticketCreated)
+        }
     }
 
-    @Test func subjectTokenThreadsOnlyForTheSameCustomer() async throws {
-        let first = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
-        let mine = try await store.ingest(Fixture.email("m2", subject: "Re: [#\(first.ticketID)] Order"), channel: Fixture.email, rules: Fixture.rules)
-        #expect(mine.ticketID == first.ticketID && mine.threadedBy == .subjectToken)
-        let stranger = try await store.ingest(Fixture.email("m3", from: "eve@example.com", subject: "[#\(first.ticketID)]"), channel: Fixture.email, rules: Fixture.rules)
-        #expect(stranger.ticketID != first.ticketID && stranger.ticketCreated)
-    }
-
-    @Test func anAutoReplyJoinsItsTicketWithoutReopeningItOrOwingAnAnswer() async throws {
-        let agent = try await store.createAgent(name: "Sara", role: .agent, email: nil, groups: [], capacity: nil).0
-        let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
-        _ = try await store.reply(ticketID: first.ticketID, ReplyInput(text: "Done", status: .resolved), actor: agent.id)
-        var away = Fixture.email("m2", subject: "Out of office: Order late", inReplyTo: ["<a@mail>"])
-        away.automated = true
-        let r = try await store.ingest(away, channel: Fixture.email, rules: Fixture.rules)
-        #expect(r.ticketID == first.ticketID)
-        #expect(try await store.ticket(id: first.ticketID).status == .resolved)
-        #expect(try await store.messages(ticketID: first.ticketID).count == 3)
+    @Test(arguments: Backend.allCases) func anAutoReplyJoinsItsTicketWithoutReopeningItOrOwingAnAnswer(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let agent = try await store.createAgent(name: "Sara", role: .agent, email: nil, groups: [], capacity: nil).0
+            let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
+            _ = try await store.reply(ticketID: first.ticketID, ReplyInput(text: "Done", status: .resolved), actor: agent.id)
+            var away = Fixture.email("m2", subject: "Out of office: Order late", inReplyTo: ["<a@mail>"])
+            away.automated = true
+            let r = try await store.ingest(away, channel: Fixture.email, rules: Fixture.rules)
+            #expect(r.ticketID == first.ticketID)
+            #expect(try await store.ticket(id: first.ticketID).status == .resolved)
+            #expect(try await store.messages(ticketID: first.ticketID).count == 3)
+        }
     }
 
     @Test func anAutomatedMessageThatThreadsNowhereOpensNoTicket() async throws {
+        let store = try SQLiteStore.inMemory(clock: clock.function)
         var bounce = Fixture.email("m1", from: "mailer-daemon@example.com", subject: "Undelivered Mail Returned to Sender")
         bounce.automated = true
         await #expect(throws: StoreError.self) { try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules) }
@@ -140,6 +151,7 @@ import Testing
     }
 
     @Test func aBounceOfOurReplyJoinsTheTicketWithoutCreatingACustomer() async throws {
+        let store = try SQLiteStore.inMemory(clock: clock.function)
         let agent = try await store.createAgent(name: "Sara", role: .agent, email: nil, groups: [], capacity: nil).0
         let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
         _ = try await store.reply(ticketID: first.ticketID, ReplyInput(text: "On its way", status: .pending), actor: agent.id)
@@ -159,93 +171,101 @@ import Testing
         #expect(try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules).duplicate)
     }
 
-    @Test func aStrangersAutomatedMessageCannotThreadThroughACustomersOwnMessageID() async throws {
-        let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
-        var forged = Fixture.email("x1", from: "robot@elsewhere.example", subject: "Auto: Order late", inReplyTo: ["<a@mail>"])
-        forged.automated = true
-        await #expect(throws: StoreError.self) { try await store.ingest(forged, channel: Fixture.email, rules: Fixture.rules) }
-        #expect(try await store.messages(ticketID: first.ticketID).count == 1)
+    @Test(arguments: Backend.allCases) func aStrangersAutomatedMessageCannotThreadThroughACustomersOwnMessageID(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
+            var forged = Fixture.email("x1", from: "robot@elsewhere.example", subject: "Auto: Order late", inReplyTo: ["<a@mail>"])
+            forged.automated = true
+            await #expect(throws: StoreError.self) { try await store.ingest(forged, channel: Fixture.email, rules: Fixture.rules) }
+            #expect(try await store.messages(ticketID: first.ticketID).count == 1)
+        }
     }
 
-    @Test func emailWithoutHintsOpensANewTicket() async throws {
-        let a = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
-        let b = try await store.ingest(Fixture.email("m2"), channel: Fixture.email, rules: Fixture.rules)
-        #expect(a.ticketID != b.ticketID)
+    @Test(arguments: Backend.allCases) func emailWithoutHintsOpensANewTicket(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let a = try await store.ingest(Fixture.email("m1"), channel: Fixture.email, rules: Fixture.rules)
+            let b = try await store.ingest(Fixture.email("m2"), channel: Fixture.email, rules: Fixture.rules)
+            #expect(a.ticketID != b.ticketID)
+        }
     }
 
-    @Test func smsJoinsTheActiveTicketWithinTheWindowOnly() async throws {
-        let a = try await store.ingest(Fixture.sms("1"), channel: Fixture.sms, rules: Fixture.rules)
-        clock.advance(3000)
-        let b = try await store.ingest(Fixture.sms("2"), channel: Fixture.sms, rules: Fixture.rules)
-        #expect(b.ticketID == a.ticketID && b.threadedBy == .recentConversation)
-        clock.advance(3601)
-        let c = try await store.ingest(Fixture.sms("3"), channel: Fixture.sms, rules: Fixture.rules)
-        #expect(c.ticketID != a.ticketID && c.ticketCreated)
+    @Test(arguments: Backend.allCases) func smsJoinsTheActiveTicketWithinTheWindowOnly(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let a = try await store.ingest(Fixture.sms("1"), channel: Fixture.sms, rules: Fixture.rules)
+            clock.advance(3000)
+            let b = try await store.ingest(Fixture.sms("2"), channel: Fixture.sms, rules: Fixture.rules)
+            #expect(b.ticketID == a.ticketID && b.threadedBy == .recentConversation)
+            clock.advance(3601)
+            let c = try await store.ingest(Fixture.sms("3"), channel: Fixture.sms, rules: Fixture.rules)
+            #expect(c.ticketID != a.ticketID && c.ticketCreated)
+        }
     }
 
-    @Test func resolvedTicketReopensOnReplyButClosedStartsANewOne() async throws {
-        let admin = try await store.createAgent(name: "A", role: .admin, email: nil, groups: [], capacity: nil).0
-        let a = try await store.ingest(Fixture.email("m1", messageID: "<x@mail>"), channel: Fixture.email, rules: Fixture.rules)
-        _ = try await store.updateTicket(id: a.ticketID, TicketPatch(status: .resolved), actor: admin.id)
-        let b = try await store.ingest(Fixture.email("m2", inReplyTo: ["<x@mail>"]), channel: Fixture.email, rules: Fixture.rules)
-        #expect(b.ticketID == a.ticketID)
-        #expect(try await store.ticket(id: a.ticketID).status == .open)
-        _ = try await store.updateTicket(id: a.ticketID, TicketPatch(status: .closed), actor: admin.id)
-        let c = try await store.ingest(Fixture.email("m3", inReplyTo: ["<x@mail>"]), channel: Fixture.email, rules: Fixture.rules)
-        #expect(c.ticketID != a.ticketID && c.ticketCreated)
+    @Test(arguments: Backend.allCases) func resolvedTicketReopensOnReplyButClosedStartsANewOne(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let admin = try await store.createAgent(name: "A", role: .admin, email: nil, groups: [], capacity: nil).0
+            let a = try await store.ingest(Fixture.email("m1", messageID: "<x@mail>"), channel: Fixture.email, rules: Fixture.rules)
+            _ = try await store.updateTicket(id: a.ticketID, TicketPatch(status: .resolved), actor: admin.id)
+            let b = try await store.ingest(Fixture.email("m2", inReplyTo: ["<x@mail>"]), channel: Fixture.email, rules: Fixture.rules)
+            #expect(b.ticketID == a.ticketID)
+            #expect(try await store.ticket(id: a.ticketID).status == .open)
+            _ = try await store.updateTicket(id: a.ticketID, TicketPatch(status: .closed), actor: admin.id)
+            let c = try await store.ingest(Fixture.email("m3", inReplyTo: ["<x@mail>"]), channel: Fixture.email, rules: Fixture.rules)
+            #expect(c.ticketID != a.ticketID && c.ticketCreated)
+        }
     }
 
-    @Test func mergedTicketsForwardThreadingToTheTarget() async throws {
-        let agent = try await store.createAgent(name: "A", role: .agent, email: nil, groups: [], capacity: nil).0
-        let a = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
-        let b = try await store.ingest(Fixture.email("m2"), channel: Fixture.email, rules: Fixture.rules)
-        _ = try await store.mergeTicket(id: a.ticketID, into: b.ticketID, actor: agent.id)
-        let c = try await store.ingest(Fixture.email("m3", inReplyTo: ["<a@mail>"]), channel: Fixture.email, rules: Fixture.rules)
-        #expect(c.ticketID == b.ticketID)
-        #expect(try await store.messages(ticketID: b.ticketID).count == 3)
+    @Test(arguments: Backend.allCases) func mergedTicketsForwardThreadingToTheTarget(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let agent = try await store.createAgent(name: "A", role: .agent, email: nil, groups: [], capacity: nil).0
+            let a = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
+            let b = try await store.ingest(Fixture.email("m2"), channel: Fixture.email, rules: Fixture.rules)
+            _ = try await store.mergeTicket(id: a.ticketID, into: b.ticketID, actor: agent.id)
+            let c = try await store.ingest(Fixture.email("m3", inReplyTo: ["<a@mail>"]), channel: Fixture.email, rules: Fixture.rules)
+            #expect(c.ticketID == b.ticketID)
+            #expect(try await store.messages(ticketID: b.ticketID).count == 3)
+        }
     }
 }
 
-@Suite struct AssignmentStoreTests {
-    let store: SQLiteStore
-    init() throws { store = try SQLiteStore.inMemory() }
-
-    @Test func roundRobinOverAvailableAgentsOfTheGroup() async throws {
-        let a = try await store.createAgent(name: "A", role: .agent, email: nil, groups: ["support"], capacity: nil).0
-        let b = try await store.createAgent(name: "B", role: .agent, email: nil, groups: ["support"], capacity: nil).0
-        let away = try await store.createAgent(name: "C", role: .agent, email: nil, groups: ["support"], capacity: nil).0
-        _ = try await store.createAgent(name: "D", role: .agent, email: nil, groups: ["billing"], capacity: nil)
-        _ = try await store.setAgentAvailability(id: away.id, available: false)
-        let channel = ChannelSettings(id: "support-email", kind: .email, assignment: .roundRobin(group: "support"))
-        var assignees: [Int64?] = []
-        for i in 0..<4 {
-            let r = try await store.ingest(Fixture.email("m\(i)", from: "c\(i)@example.com"), channel: channel, rules: Fixture.rules)
-            assignees.append(try await store.ticket(id: r.ticketID).assigneeID)
-        }
-        #expect(assignees == [a.id, b.id, a.id, b.id])
-    }
-
-    @Test func leastLoadedStopsAtCapacity() async throws {
-        let a = try await store.createAgent(name: "A", role: .agent, email: nil, groups: ["chat"], capacity: 1).0
-        let b = try await store.createAgent(name: "B", role: .agent, email: nil, groups: ["chat"], capacity: nil).0
-        let channel = ChannelSettings(id: "support-email", kind: .email, assignment: .leastLoaded(group: "chat", capacity: 2))
-        var assignees: [Int64?] = []
-        for i in 0..<5 {
-            let r = try await store.ingest(Fixture.email("m\(i)", from: "c\(i)@example.com"), channel: channel, rules: Fixture.rules)
-            assignees.append(try await store.ticket(id: r.ticketID).assigneeID)
-        }
-        #expect(assignees == [a.id, b.id, b.id, nil, nil])
-    }
-}
-
-@Suite struct ContactIdentityTests {
+@Suite(.timeLimit(.minutes(2))) struct AssignmentStoreTests {
     let clock = TestClock()
-    let store: SQLiteStore
-    static let partner = ChannelSettings(id: "partner-chat", kind: .webhook)
 
-    init() throws {
-        store = try SQLiteStore.inMemory(attachmentsDirectory: Fixture.tempDirectory(), clock: clock.function)
+    @Test(arguments: Backend.allCases) func roundRobinOverAvailableAgentsOfTheGroup(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let a = try await store.createAgent(name: "A", role: .agent, email: nil, groups: ["support"], capacity: nil).0
+            let b = try await store.createAgent(name: "B", role: .agent, email: nil, groups: ["support"], capacity: nil).0
+            let away = try await store.createAgent(name: "C", role: .agent, email: nil, groups: ["support"], capacity: nil).0
+            _ = try await store.createAgent(name: "D", role: .agent, email: nil, groups: ["billing"], capacity: nil)
+            _ = try await store.setAgentAvailability(id: away.id, available: false)
+            let channel = ChannelSettings(id: "support-email", kind: .email, assignment: .roundRobin(group: "support"))
+            var assignees: [Int64?] = []
+            for i in 0..<4 {
+                let r = try await store.ingest(Fixture.email("m\(i)", from: "c\(i)@example.com"), channel: channel, rules: Fixture.rules)
+                assignees.append(try await store.ticket(id: r.ticketID).assigneeID)
+            }
+            #expect(assignees == [a.id, b.id, a.id, b.id])
+        }
     }
+
+    @Test(arguments: Backend.allCases) func leastLoadedStopsAtCapacity(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let a = try await store.createAgent(name: "A", role: .agent, email: nil, groups: ["chat"], capacity: 1).0
+            let b = try await store.createAgent(name: "B", role: .agent, email: nil, groups: ["chat"], capacity: nil).0
+            let channel = ChannelSettings(id: "support-email", kind: .email, assignment: .leastLoaded(group: "chat", capacity: 2))
+            var assignees: [Int64?] = []
+            for i in 0..<5 {
+                let r = try await store.ingest(Fixture.email("m\(i)", from: "c\(i)@example.com"), channel: channel, rules: Fixture.rules)
+                assignees.append(try await store.ticket(id: r.ticketID).assigneeID)
+            }
+            #expect(assignees == [a.id, b.id, b.id, nil, nil])
+        }
+    }
+}
+
+@Suite(.timeLimit(.minutes(2))) struct ContactIdentityTests {
+    let clock = TestClock()
+    static let partner = ChannelSettings(id: "partner-chat", kind: .webhook)
 
     static func chat(_ id: String, visitor: String, contacts: [InboundMessage.Contact]) -> InboundMessage {
         InboundMessage(channel: "partner-chat", channelKind: .webhook, externalID: id, sender: .init(kind: .external, address: "partner-chat:\(visitor)"),
@@ -253,6 +273,7 @@ import Testing
     }
 
     @Test func aKnownPhoneAVisitorGivesFindsTheirCustomer() async throws {
+        let store = try SQLiteStore.inMemory(clock: clock.function)
         let sms = try await store.ingest(Fixture.sms("SM1", from: "09121234567"), channel: Fixture.sms, rules: Fixture.rules)
         let chat = try await store.ingest(Self.chat("m1", visitor: "v1", contacts: [.init(kind: .phone, address: "+98 912 123 4567")]),
                                           channel: Self.partner, rules: Fixture.rules)
@@ -262,6 +283,7 @@ import Testing
     }
 
     @Test func contactsGivenFirstJoinTheNewCustomerAndBadOnesAreLeftOut() async throws {
+        let store = try SQLiteStore.inMemory(clock: clock.function)
         let chat = try await store.ingest(Self.chat("m1", visitor: "v2", contacts: [.init(kind: .email, address: " Mina@Example.COM "),
                                                                                      .init(kind: .email, address: "not an email")]),
                                           channel: Self.partner, rules: Fixture.rules)
@@ -273,6 +295,7 @@ import Testing
     }
 
     @Test func anIdentityOfAnotherCustomerStaysTheirs() async throws {
+        let store = try SQLiteStore.inMemory(clock: clock.function)
         let ali = try await store.ingest(Fixture.email("e1", from: "ali@example.com"), channel: Fixture.email, rules: Fixture.rules)
         let visitor = try await store.ingest(Self.chat("m1", visitor: "v3", contacts: []), channel: Self.partner, rules: Fixture.rules)
         // The known visitor now claims Ali's address: they stay who they were, and the address stays Ali's.

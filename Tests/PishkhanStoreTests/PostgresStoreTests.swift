@@ -124,6 +124,35 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Two processes handed messages from the same new people at once (and the same message twice, as a
+    /// webhook retried against another process): one customer per person, one message per key.
+    @Test func twoProcessesIngestingTheSamePeopleCreateEachCustomerOnce() async throws {
+        let server = try await PostgresServer.shared()
+        let url = try PostgresURL(try server.createDatabase())
+        try await PostgresStore.withStore(url: url, logger: Self.logger) { a async throws in
+            try await PostgresStore.withStore(url: url, logger: Self.logger, migrate: false) { b async throws in
+                let channel = ChannelSettings(id: "sms", kind: .sms, threadWindow: 3600)
+                let results = try await withThrowingTaskGroup(of: IngestResult.self) { group in
+                    for person in 0..<10 {
+                        for copy in 0..<4 {
+                            let store = copy % 2 == 0 ? a : b
+                            let message = InboundMessage(channel: "sms", channelKind: .sms, externalID: "SM-\(person)-\(copy / 2)",
+                                                         sender: .init(address: "0912000\(String(format: "%04d", person))"), text: "hi \(copy)")
+                            group.addTask { try await store.ingest(message, channel: channel, rules: .standard) }
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(results.filter(\.customerCreated).count == 10)
+                #expect(Set(results.map(\.customerID)).count == 10)
+                #expect(Set(results.map(\.messageID)).count == 20)
+                #expect(results.filter(\.duplicate).count == 20)
+                #expect(Set(results.map(\.ticketID)).count == 10, "each person's second message joins their SMS ticket")
+                #expect(try await b.tickets(TicketQuery()).items.count == 10)
+            }
+        }
+    }
+
     /// The listener's connection is killed on the server; events committed meanwhile still reach followers.
     @Test func aListenerThatLosesItsConnectionCatchesUp() async throws {
         try await PostgresServer.with { server async throws in

@@ -137,8 +137,10 @@ public final class PostgresStore: Sendable, Service {
         return names
     }
 
-    /// Loads what the store keeps in memory (the SLA configuration); call once the schema is migrated.
+    /// Loads what the store keeps in memory (the SLA configuration) once the schema is migrated; on a
+    /// database not migrated yet there is nothing to load.
     public func prepare() async throws {
+        guard try await pendingMigrations().isEmpty else { return }
         try await reloadSLAConfiguration()
     }
 
