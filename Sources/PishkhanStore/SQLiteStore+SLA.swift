@@ -353,8 +353,7 @@ extension SQLiteStore {
     /// Compliance of tickets created in `[from, to)`: overall and per policy, channel and agent.
     public func slaSummary(from: Date, to: Date) async throws -> SLASummary {
         try await read { db in
-            struct Sample { var ticket: Int64; var metric: SLAMetric; var clock: SLAClock; var channel: String; var agent: String }
-            var samples: [Sample] = []
+            var samples: [SLASummary.Sample] = []
             try Binder.each(db, """
                 SELECT \(ClockBook.columns), c.ticket_id, t.channel, t.assignee_id FROM tickets t JOIN sla_clocks c ON c.ticket_id = t.id
                 WHERE t.created_at >= ? AND t.created_at < ? AND t.merged_into IS NULL
@@ -363,32 +362,9 @@ extension SQLiteStore {
                     $0.double(to.seconds)
                 }) { row in
                 guard let clock = ClockBook.clock(row) else { return }
-                samples.append(Sample(ticket: row.int(15), metric: clock.metric, clock: clock, channel: row.text(16) ?? "",
-                                      agent: row.optionalInt(17).map(String.init) ?? "unassigned"))
+                samples.append(SLASummary.Sample(ticket: row.int(15), clock: clock, channel: row.text(16) ?? "", assignee: row.optionalInt(17)))
             }
-            func group(_ key: String, _ items: [Sample]) -> SLASummary.Group {
-                var metrics: [SLAMetric: SLASummary.MetricSummary] = [:]
-                for metric in SLAMetric.allCases {
-                    let clocks = items.filter { $0.metric == metric }.map(\.clock)
-                    guard !clocks.isEmpty else { continue }
-                    let breached = clocks.filter { $0.breachedAt != nil }.count
-                    let met = clocks.filter(\.met).count
-                    let decided = met + breached
-                    let times = clocks.filter { $0.status == .fulfilled }.map(\.elapsedBefore).sorted()
-                    metrics[metric] = SLASummary.MetricSummary(
-                        decided: decided, met: met, breached: breached,
-                        metPercent: decided == 0 ? nil : (Double(met) * 1000 / Double(decided)).rounded() / 10,
-                        median: Self.percentile(times, 0.5), p90: Self.percentile(times, 0.9))
-                }
-                let openBreaches = items.filter { $0.clock.breachedAt != nil && ($0.clock.status == .running || $0.clock.status == .paused) }.count
-                return SLASummary.Group(key: key, tickets: Set(items.map(\.ticket)).count, metrics: metrics, openBreaches: openBreaches)
-            }
-            func grouped(_ by: (Sample) -> String) -> [SLASummary.Group] {
-                Dictionary(grouping: samples, by: by).sorted { $0.key < $1.key }.map { group($0.key, $0.value) }
-            }
-            return SLASummary(
-                from: from, to: to, overall: group("all", samples), byPolicy: grouped { $0.clock.policyID },
-                byChannel: grouped(\.channel), byAgent: grouped(\.agent))
+            return SLASummary(samples: samples, from: from, to: to)
         }
     }
 
@@ -397,5 +373,48 @@ extension SQLiteStore {
         guard !sorted.isEmpty else { return nil }
         let rank = Int((p * Double(sorted.count)).rounded(.up))
         return sorted[max(0, min(sorted.count - 1, rank - 1))]
+    }
+}
+
+extension SLASummary {
+    /// One clock of a ticket in the summary's period.
+    struct Sample {
+        var ticket: Int64
+        var clock: SLAClock
+        var channel: String
+        var agent: String
+
+        init(ticket: Int64, clock: SLAClock, channel: String, assignee: Int64?) {
+            self.ticket = ticket
+            self.clock = clock
+            self.channel = channel
+            self.agent = assignee.map(String.init) ?? "unassigned"
+        }
+    }
+
+    /// Compliance overall and per policy, channel and agent, as both backends report it.
+    init(samples: [Sample], from: Date, to: Date) {
+        func group(_ key: String, _ items: [Sample]) -> SLASummary.Group {
+            var metrics: [SLAMetric: SLASummary.MetricSummary] = [:]
+            for metric in SLAMetric.allCases {
+                let clocks = items.filter { $0.clock.metric == metric }.map(\.clock)
+                guard !clocks.isEmpty else { continue }
+                let breached = clocks.filter { $0.breachedAt != nil }.count
+                let met = clocks.filter(\.met).count
+                let decided = met + breached
+                let times = clocks.filter { $0.status == .fulfilled }.map(\.elapsedBefore).sorted()
+                metrics[metric] = SLASummary.MetricSummary(
+                    decided: decided, met: met, breached: breached,
+                    metPercent: decided == 0 ? nil : (Double(met) * 1000 / Double(decided)).rounded() / 10,
+                    median: SQLiteStore.percentile(times, 0.5), p90: SQLiteStore.percentile(times, 0.9))
+            }
+            let openBreaches = items.filter { $0.clock.breachedAt != nil && ($0.clock.status == .running || $0.clock.status == .paused) }.count
+            return SLASummary.Group(key: key, tickets: Set(items.map(\.ticket)).count, metrics: metrics, openBreaches: openBreaches)
+        }
+        func grouped(_ by: (Sample) -> String) -> [SLASummary.Group] {
+            Dictionary(grouping: samples, by: by).sorted { $0.key < $1.key }.map { group($0.key, $0.value) }
+        }
+        self.init(from: from, to: to, overall: group("all", samples), byPolicy: grouped { $0.clock.policyID },
+                  byChannel: grouped(\.channel), byAgent: grouped(\.agent))
     }
 }

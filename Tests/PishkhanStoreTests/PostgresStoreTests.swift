@@ -153,6 +153,46 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Three processes' schedulers all fire the same due breach at the same moment: recorded once, its
+    /// actions applied once, one event.
+    @Test func aBreachFiredByThreeProcessesAtOnceIsRecordedOnce() async throws {
+        let server = try await PostgresServer.shared()
+        let url = try PostgresURL(try server.createDatabase())
+        let clock = TestClock()
+        try await PostgresStore.withStore(url: url, logger: Self.logger, clock: clock.function) { a async throws in
+            try await PostgresStore.withStore(url: url, logger: Self.logger, clock: clock.function, migrate: false) { b async throws in
+                try await PostgresStore.withStore(url: url, logger: Self.logger, clock: clock.function, migrate: false) { c async throws in
+                    #expect(try await a.seedSLAIfNew(SLAFixture.config))
+                    try await b.prepare()
+                    try await c.prepare()
+                    var tickets: [Int64] = []
+                    for i in 0..<20 {
+                        tickets.append(try await a.ingest(Fixture.email("m\(i)", from: "c\(i)@example.com"), channel: Fixture.email, rules: Fixture.rules).ticketID)
+                    }
+                    let keys = tickets.map { SLATimerQueue.Key(ticketID: $0, metric: .firstResponse) }
+                    func fireEverywhere() async throws -> [SLAAlert] {
+                        try await withThrowingTaskGroup(of: [SLAAlert].self) { group in
+                            for store in [a, b, c] { group.addTask { try await store.fireSLA(keys.shuffled()) } }
+                            return try await group.reduce(into: []) { $0 += $1 }
+                        }
+                    }
+                    clock.advance(3 * SLAFixture.hour)
+                    let warnings = try await fireEverywhere()
+                    #expect(warnings.count == 20 && warnings.allSatisfy { $0.kind == .warning })
+                    clock.advance(2 * SLAFixture.hour)
+                    let breaches = try await fireEverywhere()
+                    #expect(breaches.count == 20 && breaches.allSatisfy { $0.kind == .breach }, "each ticket's breach once, whichever process recorded it")
+                    #expect(Set(breaches.map(\.ticketID)) == Set(tickets))
+                    #expect(try await c.slaBreaches(SLABreachQuery(limit: 100)).count == 20)
+                    #expect(try await a.events(after: 0, limit: 1000).filter { $0.type == .slaBreached }.count == 20)
+                    var all = TicketQuery()
+                    all.limit = 100
+                    #expect(try await b.tickets(all).items.map(\.priority) == Array(repeating: .high, count: 20), "raised once, not twice")
+                }
+            }
+        }
+    }
+
     /// The listener's connection is killed on the server; events committed meanwhile still reach followers.
     @Test func aListenerThatLosesItsConnectionCatchesUp() async throws {
         try await PostgresServer.with { server async throws in

@@ -12,7 +12,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite, postgres
     var testDescription: String { rawValue }
 
-    typealias Conforming = AgentStore & EventStore & KnowledgeStore & LeaseStore & IntakeStore & TicketStore
+    typealias Conforming = AgentStore & EventStore & KnowledgeStore & LeaseStore & IntakeStore & TicketStore & SLAStore
 
     /// Runs `body` with a fresh, migrated store on this backend.
     func withStore<T: Sendable>(clock: TestClock = TestClock(), _ body: @Sendable (any Conforming) async throws -> T) async throws -> T {

@@ -15,7 +15,7 @@ struct PGClockBook {
         try await connection.rows("""
             SELECT t.priority, t.channel, t.channel_kind, t.tags, c.tier, t.status, t.created_at,
                 t.first_responded_at IS NOT NULL AS responded
-            FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.id = \(ticketID)
+            FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.id = \(ticketID) FOR UPDATE OF t
             """, logger: logger).first.map { row in
             let tags: String = try row["tags"]
             return ClockBook.Facts(
@@ -32,8 +32,17 @@ struct PGClockBook {
     /// The ticket's clocks, with their rows locked until the transaction ends: two processes changing
     /// one ticket's clocks take turns.
     func load(ticketID: Int64) async throws -> TicketClocks {
+        try await clocks("SELECT * FROM sla_clocks WHERE ticket_id = \(ticketID) FOR UPDATE")
+    }
+
+    /// The ticket's clocks, unlocked, for views.
+    func read(ticketID: Int64) async throws -> TicketClocks {
+        try await clocks("SELECT * FROM sla_clocks WHERE ticket_id = \(ticketID)")
+    }
+
+    private func clocks(_ query: PostgresQuery) async throws -> TicketClocks {
         var clocks = TicketClocks()
-        for row in try await connection.rows("SELECT * FROM sla_clocks WHERE ticket_id = \(ticketID) FOR UPDATE", logger: logger) {
+        for row in try await connection.rows(query, logger: logger) {
             if let clock = try Self.clock(row) { clocks.clocks[clock.metric] = clock }
         }
         return clocks
