@@ -76,7 +76,7 @@ public protocol MailboxStore: Sendable {
     /// Writes files content-addressed without syncing each; `syncStagedFiles()` flushes them all at once.
     func stageFiles(_ files: [Data]) async throws -> [String]
     func syncStagedFiles() async throws
-    func raw(sha256: String) throws -> Data
+    func raw(sha256: String) async throws -> Data
     func channelStates() async throws -> [ChannelState]
     func channelState(_ channel: String) async throws -> ChannelState?
     func recordPoll(channel: String, _ report: PollReport) async throws

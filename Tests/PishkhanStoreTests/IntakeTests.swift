@@ -92,18 +92,6 @@ import Testing
             #expect(try await store.ticket(id: r.ticketID).priority == .urgent)
         }
     }
-
-    @Test func attachmentsAreStoredByContentHash() async throws {
-        let dir = Fixture.tempDirectory()
-        let store = try SQLiteStore.inMemory(attachmentsDirectory: dir, clock: clock.function)
-        var m = Fixture.email("att")
-        m.attachments = [.init(name: "invoice.pdf", contentType: "application/pdf", content: Data("%PDF-1.4 hello".utf8))]
-        let r = try await store.ingest(m, channel: Fixture.email, rules: Fixture.rules)
-        let a = try #require(try await store.messages(ticketID: r.ticketID).first?.attachments.first)
-        #expect(a.name == "invoice.pdf" && a.size == 14 && a.sha256.count == 64)
-        let file = dir.appendingPathComponent(String(a.sha256.prefix(2))).appendingPathComponent(a.sha256)
-        #expect(try Data(contentsOf: file) == Data("%PDF-1.4 hello".utf8))
-    }
 }
 
 @Suite(.timeLimit(.minutes(2))) struct ThreadingStoreTests {

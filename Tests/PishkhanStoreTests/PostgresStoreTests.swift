@@ -193,6 +193,44 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Three processes draining one outbound queue at once: every reply claimed by exactly one of them.
+    @Test func threeProcessesClaimingOutboundMailNeverShareAReply() async throws {
+        let server = try await PostgresServer.shared()
+        let url = try PostgresURL(try server.createDatabase())
+        try await PostgresStore.withStore(url: url, logger: Self.logger) { a async throws in
+            try await PostgresStore.withStore(url: url, logger: Self.logger, migrate: false) { b async throws in
+                try await PostgresStore.withStore(url: url, logger: Self.logger, migrate: false) { c async throws in
+                    let agent = try await a.createAgent(name: "Sara", role: .agent, email: nil, groups: [], capacity: nil).0
+                    var replies: Set<Int64> = []
+                    for i in 0..<30 {
+                        let r = try await a.ingest(Fixture.email("m\(i)", from: "c\(i)@example.com"), channel: Fixture.email, rules: Fixture.rules)
+                        for n in 0..<5 {
+                            replies.insert(try await a.reply(ticketID: r.ticketID, ReplyInput(text: "reply \(n)"), actor: agent.id).id)
+                        }
+                    }
+                    let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                        for store in [a, b, c] {
+                            group.addTask {
+                                var mine: [Int64] = []
+                                while true {
+                                    let jobs = try await store.claimOutboundEmail(domains: ["support-email": "bazaarche.example"], limit: 7, lease: 600)
+                                    if jobs.isEmpty { return mine }
+                                    for job in jobs { try await store.markOutboundSent(job) }
+                                    mine += jobs.map(\.messageID)
+                                }
+                            }
+                        }
+                        return try await group.reduce(into: []) { $0.append($1) }
+                    }
+                    let all = claimed.flatMap { $0 }
+                    #expect(all.count == 150 && Set(all) == replies, "each reply claimed once")
+                    #expect(claimed.filter { !$0.isEmpty }.count >= 2, "the work was shared")
+                    #expect(try await c.channelState("support-email")?.sent == 150)
+                }
+            }
+        }
+    }
+
     /// The listener's connection is killed on the server; events committed meanwhile still reach followers.
     @Test func aListenerThatLosesItsConnectionCatchesUp() async throws {
         try await PostgresServer.with { server async throws in

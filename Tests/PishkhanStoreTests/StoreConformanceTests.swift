@@ -12,13 +12,13 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite, postgres
     var testDescription: String { rawValue }
 
-    typealias Conforming = AgentStore & EventStore & KnowledgeStore & LeaseStore & IntakeStore & TicketStore & SLAStore
+    typealias Conforming = AgentStore & EventStore & KnowledgeStore & LeaseStore & IntakeStore & TicketStore & SLAStore & MailboxStore
 
     /// Runs `body` with a fresh, migrated store on this backend.
     func withStore<T: Sendable>(clock: TestClock = TestClock(), _ body: @Sendable (any Conforming) async throws -> T) async throws -> T {
         switch self {
         case .sqlite:
-            return try await body(try SQLiteStore.inMemory(clock: clock.function))
+            return try await body(try SQLiteStore.inMemory(attachmentsDirectory: Fixture.tempDirectory(), clock: clock.function))
         case .postgres:
             let server = try await PostgresServer.shared()
             let url = try PostgresURL(try server.createDatabase())

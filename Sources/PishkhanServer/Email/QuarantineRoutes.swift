@@ -47,7 +47,7 @@ struct QuarantineRoutes: Sendable {
         guard item.channel == channel.id else { throw Problem.notFound("quarantined message \(item.id) is not on channel \(channel.id)") }
         if item.resolvedAt != nil { return RetryBody(item: item, result: nil) }
         guard channel.kind == .email else { throw StoreError.conflict("only email messages can be replayed from the quarantine") }
-        let raw = [UInt8](try store.raw(sha256: item.rawSHA256))
+        let raw = [UInt8](try await store.raw(sha256: item.rawSHA256))
         switch try await EmailIngest(store: store, rules: rules, logger: context.logger).ingest(raw: raw, channel: channel, sourceRef: item.sourceRef) {
         case .stored(let result), .duplicate(let result):
             return RetryBody(item: try await store.resolveQuarantine(id: item.id, ticketID: result.ticketID), result: result)
