@@ -9,6 +9,7 @@ protocol OutboxJob: Sendable {
     var channel: String { get }
 }
 
+extension OutboundSMS: OutboxJob {}
 extension OutboundChatReply: OutboxJob {}
 
 /// What a delivery attempt or a provider's report does to an outbox row and its message, the same on every
@@ -51,6 +52,41 @@ enum OutboxOutcome {
             self.event = retryAt == nil
                 ? ["messageID": .int(messageID), "status": .string("failed"), "reason": .string(String(reason.prefix(300)))]
                 : nil
+        }
+    }
+
+    /// A provider's delivery report applied to a message whose status is `current`. Reports may arrive out of
+    /// order, so a status never moves back (`sent` after `delivered` changes nothing); `delivered` and
+    /// `failed` are final.
+    struct Report {
+        var update: SMSStatusUpdate
+        /// The error to store on the message and the outbox row (only for `failed`).
+        var error: String?
+        /// The delivery event, when the status changed.
+        var event: [String: JSONValue]?
+
+        init(messageID: Int64, ticketID: Int64, current: DeliveryStatus?, status: DeliveryStatus?, providerStatus: String, error: String?) {
+            func rank(_ s: DeliveryStatus?) -> Int {
+                switch s {
+                case nil, .queued?, .sending?: 0
+                case .sent?: 1
+                case .delivered?, .failed?: 2
+                }
+            }
+            guard rank(current) < 2, let status, rank(status) >= rank(current) else {
+                update = SMSStatusUpdate(messageID: messageID, ticketID: ticketID, deliveryStatus: current, providerStatus: providerStatus, changed: false)
+                return
+            }
+            let reason = error.map { String($0.prefix(1000)) }
+            self.error = status == .failed ? reason : nil
+            update = SMSStatusUpdate(messageID: messageID, ticketID: ticketID, deliveryStatus: status, providerStatus: providerStatus, changed: true)
+            if status != current {
+                var data: [String: JSONValue] = [
+                    "messageID": .int(messageID), "status": .string(status.rawValue), "providerStatus": .string(providerStatus),
+                ]
+                if status == .failed, let reason { data["reason"] = .string(String(reason.prefix(300))) }
+                event = data
+            }
         }
     }
 }

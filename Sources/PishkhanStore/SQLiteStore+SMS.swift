@@ -82,30 +82,18 @@ extension SQLiteStore {
                 SELECT id, ticket_id, delivery_status FROM messages WHERE channel = ? AND provider_id = ?
                 """, arguments: [channel, providerID]) else { return nil }
             let messageID: Int64 = row["id"], ticketID: Int64 = row["ticket_id"]
-            let current = (row["delivery_status"] as String?).flatMap(DeliveryStatus.init(rawValue:))
-            func rank(_ s: DeliveryStatus?) -> Int {
-                switch s {
-                case nil, .queued?, .sending?: 0
-                case .sent?: 1
-                case .delivered?, .failed?: 2
-                }
-            }
-            guard rank(current) < 2, let status, rank(status) >= rank(current) else {
-                return SMSStatusUpdate(messageID: messageID, ticketID: ticketID, deliveryStatus: current, providerStatus: providerStatus, changed: false)
-            }
-            let reason = error.map { String($0.prefix(1000)) }
+            let report = OutboxOutcome.Report(
+                messageID: messageID, ticketID: ticketID, current: (row["delivery_status"] as String?).flatMap(DeliveryStatus.init(rawValue:)),
+                status: status, providerStatus: providerStatus, error: error)
+            guard report.update.changed, let status = report.update.deliveryStatus else { return report.update }
             try db.execute(sql: "UPDATE messages SET delivery_status = ?, provider_status = ?, delivery_error = ? WHERE id = ?",
-                           arguments: [status.rawValue, providerStatus, status == .failed ? reason : nil, messageID])
+                           arguments: [status.rawValue, providerStatus, report.error, messageID])
             try db.execute(sql: "UPDATE outbox SET status = ?, last_error = COALESCE(?, last_error) WHERE message_id = ?",
-                           arguments: [status.rawValue, status == .failed ? reason : nil, messageID])
-            if status != current {
-                var data: [String: JSONValue] = [
-                    "messageID": .int(messageID), "status": .string(status.rawValue), "providerStatus": .string(providerStatus),
-                ]
-                if status == .failed, let reason { data["reason"] = .string(String(reason.prefix(300))) }
-                try log.append(db, .messageDelivery, ticket: ticketID, customer: nil, at: now, data: data)
+                           arguments: [status.rawValue, report.error, messageID])
+            if let event = report.event {
+                try log.append(db, .messageDelivery, ticket: ticketID, customer: nil, at: now, data: event)
             }
-            return SMSStatusUpdate(messageID: messageID, ticketID: ticketID, deliveryStatus: status, providerStatus: providerStatus, changed: true)
+            return report.update
         }
     }
 }
