@@ -8,26 +8,18 @@ extension SQLiteStore {
     public func customers(search: String?, limit: Int, cursor: String?) async throws -> Page<Customer> {
         let limit = max(1, min(limit, 200))
         let after = try Cursor.parse(cursor)?.1 ?? Int64.max
-        let term = search?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        var identityTerms: [String] = []
-        if !term.isEmpty {
-            identityTerms.append(term.lowercased())
-            if let e = try? IdentityNormalizer.email(term) { identityTerms.append(e) }
-            if let p = try? normalizer.phone(term) { identityTerms.append(p) }
-        }
-        let folded = TextFolding.fold(term)
-        let terms = identityTerms
+        let search = CustomerChanges.Search(search, normalizer: normalizer)
         return try await read { db in
             var sql = "SELECT * FROM customers c WHERE c.merged_into IS NULL AND c.erased_at IS NULL AND c.id < ?"
             var args: StatementArguments = [after]
-            if !term.isEmpty {
+            if !search.isEmpty {
                 // Identities are stored normalized, so a prefix is an index range, not a scan.
                 // One range per identity kind on UNIQUE(kind, value).
                 let kinds = IdentityKind.allCases.map(\.rawValue)
-                let idMatch = terms.flatMap { _ in kinds.map { _ in "(i.kind = ? AND i.value >= ? AND i.value < ?)" } }.joined(separator: " OR ")
+                let idMatch = search.identityTerms.flatMap { _ in kinds.map { _ in "(i.kind = ? AND i.value >= ? AND i.value < ?)" } }.joined(separator: " OR ")
                 sql += " AND (c.search_name LIKE ? ESCAPE '\\' OR c.id IN (SELECT i.customer_id FROM identities i WHERE \(idMatch)))"
-                _ = args.append(contentsOf: ["%" + Self.escapeLike(folded) + "%"])
-                for t in terms { for k in kinds { _ = args.append(contentsOf: [k, t, t + "\u{10FFFF}"]) } }
+                _ = args.append(contentsOf: [search.namePattern])
+                for t in search.identityTerms { for k in kinds { _ = args.append(contentsOf: [k, t, CustomerChanges.Search.upperBound(t)]) } }
             }
             sql += " ORDER BY c.id DESC LIMIT \(limit + 1)"
             let rows = try Row.fetchAll(db, sql: sql, arguments: args)
@@ -45,7 +37,7 @@ extension SQLiteStore {
 
     public func customerProfile(id: Int64, timelineLimit: Int, timelineCursor: String?) async throws -> CustomerProfile {
         let limit = max(1, min(timelineLimit, 200))
-        let before = try Cursor.parse(timelineCursor)
+        let before = try Cursor.parse(timelineCursor) ?? CustomerChanges.timelineStart
         return try await read { db in
             let customer = try Self.fetchCustomer(db, id)
             let identities = try Row.fetchAll(db, sql: "SELECT * FROM identities WHERE customer_id = ? ORDER BY id", arguments: [id]).map(Rows.identity)
@@ -76,59 +68,24 @@ extension SQLiteStore {
         }
     }
 
-    /// Messages, notes, outside events, merges and ticket lifecycle, newest first. The cursor is (time, ordinal),
-    /// where the ordinal orders entries of the same instant deterministically.
-    static func timeline(_ db: Database, customerID: Int64, limit: Int, before: (Double, Int64)?) throws -> Page<TimelineEntry> {
-        // The ordinal interleaves the three sources: id * 4 + source.
-        let sql = """
-            SELECT * FROM (
-                SELECT 'message' AS entry, m.created_at AS at, m.id * 4 + 1 AS ord, m.ticket_id AS ticket_id, m.id AS message_id,
-                       m.kind AS message_kind, m.channel AS channel, NULL AS event_type, m.subject AS title, m.body_text AS text, NULL AS data
-                FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.customer_id = ?1
-                UNION ALL
-                SELECT 'event', e.occurred_at, e.id * 4 + 2, NULL, NULL, NULL, NULL, e.type, e.title, NULL, e.data
-                FROM customer_events e WHERE e.customer_id = ?1
-                UNION ALL
-                SELECT CASE WHEN v.type LIKE 'ticket.%' THEN 'ticket' ELSE 'event' END, v.occurred_at, v.seq * 4 + 3, v.ticket_id,
-                       NULL, NULL, NULL, v.type, NULL, NULL, v.data
-                FROM events v WHERE v.customer_id = ?1
-                  AND v.type IN ('ticket.created', 'ticket.updated', 'ticket.merged', 'customer.merged', 'customer.unmerged')
-            )
-            WHERE (?2 IS NULL OR (at, ord) < (?2, ?3))
-            ORDER BY at DESC, ord DESC LIMIT ?4
-            """
-        let rows = try Row.fetchAll(db, sql: sql, arguments: [customerID, before?.0, before?.1 ?? 0, limit + 1])
-        let entries = rows.prefix(limit).map { row in
-            TimelineEntry(
-                kind: TimelineEntry.Kind(rawValue: row["entry"]) ?? .event, at: (row["at"] as Double).date,
-                ticketID: row["ticket_id"], messageID: row["message_id"],
-                messageKind: (row["message_kind"] as String?).flatMap(MessageKind.init(rawValue:)),
-                channel: row["channel"], eventType: row["event_type"], title: row["title"], text: row["text"],
-                data: (row["data"] as String?).map { JSONText.decode([String: JSONValue].self, $0, default: [:]) })
+    /// The customer's timeline, newest first (`CustomerChanges.timelineSQL`).
+    static func timeline(_ db: Database, customerID: Int64, limit: Int, before: (Double, Int64)) throws -> Page<TimelineEntry> {
+        let rows = try Row.fetchAll(db, sql: CustomerChanges.timelineSQL { "?\($0)" },
+                                    arguments: [customerID, before.0, before.1, limit + 1]).map { row in
+            CustomerChanges.TimelineRow(
+                entry: row["entry"], at: row["at"], ord: row["ord"], ticketID: row["ticket_id"], messageID: row["message_id"],
+                messageKind: row["message_kind"], channel: row["channel"], eventType: row["event_type"], title: row["title"],
+                text: row["text"], data: row["data"])
         }
-        var next: String?
-        if rows.count > limit, let last = rows.prefix(limit).last { next = Cursor.make(last["at"], last["ord"]) }
-        return Page(items: Array(entries), nextCursor: next)
+        return CustomerChanges.timelinePage(rows, limit: limit)
     }
 
     public func updateCustomer(id: Int64, _ patch: CustomerPatch, actor: Int64?) async throws -> Customer {
         let now = clock()
         return try await write { db, log in
             let before = try Self.fetchCustomer(db, id)
-            if let into = before.mergedInto { throw StoreError.conflict("customer \(id) was merged into customer \(into)") }
-            if before.erasedAt != nil { throw StoreError.conflict("customer \(id) was erased") }
-            var after = before
-            if let name = patch.name {
-                after.name = name?.trimmingCharacters(in: .whitespacesAndNewlines)
-                if after.name?.isEmpty == true { after.name = nil }
-            }
-            if let tier = patch.tier { after.tier = tier }
-            if let tags = patch.tags { after.tags = Self.cleanTags(tags) }
-            if let attributes = patch.attributes {
-                for (k, v) in attributes {
-                    if v == .null { after.attributes.removeValue(forKey: k) } else { after.attributes[k] = v }
-                }
-            }
+            try CustomerChanges.checkEditable(before)
+            let after = CustomerChanges.patched(before, patch)
             guard after != before else { return before }
             try db.execute(sql: "UPDATE customers SET name = ?, search_name = ?, tier = ?, tags = ?, attributes = ?, updated_at = ? WHERE id = ?",
                            arguments: [after.name, after.name.map(TextFolding.fold), after.tier.rawValue, JSONText.encode(after.tags),
@@ -149,15 +106,12 @@ extension SQLiteStore {
     /// Moves identities, tickets and outside events of `source` to `target`, and records exactly what
     /// moved so the merge can be undone.
     public func mergeCustomer(id source: Int64, into target: Int64, actor: Int64?) async throws -> CustomerMerge {
-        guard source != target else { throw StoreError.invalid(ValidationError(field: "into", reason: "a customer cannot be merged into itself")) }
+        try CustomerChanges.checkNotSelf(source, target)
         let now = clock()
         return try await write { db, log in
             let from = try Self.fetchCustomer(db, source)
             let to = try Self.fetchCustomer(db, target)
-            for c in [from, to] {
-                if let into = c.mergedInto { throw StoreError.conflict("customer \(c.id) was already merged into customer \(into)") }
-                if c.erasedAt != nil { throw StoreError.conflict("customer \(c.id) was erased") }
-            }
+            try CustomerChanges.checkMergeable(from, to)
             var moved = MovedRecords()
             moved.identities = try Int64.fetchAll(db, sql: "SELECT id FROM identities WHERE customer_id = ?", arguments: [source])
             moved.tickets = try Int64.fetchAll(db, sql: "SELECT id FROM tickets WHERE customer_id = ?", arguments: [source])
@@ -169,11 +123,7 @@ extension SQLiteStore {
             if !moved.tickets.isEmpty {
                 try db.execute(sql: "UPDATE messages SET customer_id = ? WHERE ticket_id IN (\(moved.tickets.map(String.init).joined(separator: ",")))", arguments: [target])
             }
-            var merged = to
-            merged.tags = Self.cleanTags(to.tags + from.tags)
-            merged.attributes = from.attributes.merging(to.attributes) { _, kept in kept }
-            if merged.name == nil { merged.name = from.name }
-            merged.tier = max(by: from.tier, to.tier)
+            let merged = CustomerChanges.merged(from, into: to)
             try db.execute(sql: """
                 UPDATE customers SET name = ?, search_name = ?, tier = ?, tags = ?, attributes = ?, first_seen_at = MIN(first_seen_at, ?),
                     last_contact_at = MAX(last_contact_at, ?), updated_at = ? WHERE id = ?
@@ -184,10 +134,8 @@ extension SQLiteStore {
                 INSERT INTO customer_merges (source_id, target_id, moved, target_before, actor_agent_id, merged_at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [source, target, JSONText.encode(moved), JSONText.encode(to), actor, t])
             let mergeID = db.lastInsertedRowID
-            try log.append(db, .customerMerged, ticket: nil, customer: target, at: now, data: [
-                "mergeID": .int(mergeID), "sourceID": .int(source), "targetID": .int(target),
-                "movedIdentities": .int(Int64(moved.identities.count)), "movedTickets": .int(Int64(moved.tickets.count)),
-            ])
+            try log.append(db, .customerMerged, ticket: nil, customer: target, at: now,
+                           data: CustomerChanges.mergeEventData(mergeID: mergeID, source: source, target: target, moved: moved))
             try Audit.write(db, at: now, actor: actor, action: "customer.merge", targetType: "customer", targetID: target,
                             details: ["mergeID": .int(mergeID), "sourceID": .int(source)])
             return Rows.merge(try Row.fetchOne(db, sql: "SELECT * FROM customer_merges WHERE id = ?", arguments: [mergeID])!)
@@ -204,11 +152,8 @@ extension SQLiteStore {
                 throw StoreError.notFound("merge \(mergeID) of customer \(customerID) does not exist")
             }
             let merge = Rows.merge(row)
-            if merge.undoneAt != nil { throw StoreError.conflict("merge \(mergeID) was already undone") }
             let target = try Self.fetchCustomer(db, merge.targetID)
-            if target.mergedInto != nil || target.erasedAt != nil {
-                throw StoreError.conflict("customer \(merge.targetID) has since been merged or erased; undo that first")
-            }
+            try CustomerChanges.checkUndoable(merge, target: target)
             let moved = JSONText.decode(MovedRecords.self, row["moved"], default: MovedRecords())
             let before = JSONText.decode(Customer.self, row["target_before"], default: target)
             func moveBack(_ table: String, _ ids: [Int64]) throws {
@@ -238,9 +183,7 @@ extension SQLiteStore {
     }
 
     public func addCustomerEvent(customerID: Int64, _ input: CustomerEventInput, actor: Int64?) async throws -> CustomerEvent {
-        let type = input.type.trimmingCharacters(in: .whitespaces)
-        guard !type.isEmpty, type.count <= 100 else { throw StoreError.invalid(ValidationError(field: "type", reason: "must be 1–100 characters")) }
-        guard !input.title.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalid(ValidationError(field: "title", reason: "must not be empty")) }
+        let type = try CustomerChanges.eventType(input)
         let now = clock()
         return try await write { db, log in
             var customer = try Self.fetchCustomer(db, customerID)
@@ -285,9 +228,7 @@ extension SQLiteStore {
     public func eraseCustomer(id: Int64, actor: Int64?) async throws {
         let now = clock()
         let orphaned: [String] = try await write { db, log in
-            let customer = try Self.fetchCustomer(db, id)
-            if customer.erasedAt != nil { throw StoreError.conflict("customer \(id) was already erased") }
-            if let into = customer.mergedInto { throw StoreError.conflict("customer \(id) was merged into customer \(into); erase that one") }
+            try CustomerChanges.checkErasable(try Self.fetchCustomer(db, id))
             let t = now.seconds
             let counts = (
                 identities: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM identities WHERE customer_id = ?", arguments: [id]) ?? 0,
@@ -324,9 +265,4 @@ extension SQLiteStore {
         }
         for hash in orphaned { attachments?.remove(hash) }
     }
-}
-
-private func max(by a: CustomerTier, _ b: CustomerTier) -> CustomerTier {
-    let order: [CustomerTier] = [.standard, .premium, .vip, .enterprise]
-    return (order.firstIndex(of: a) ?? 0) >= (order.firstIndex(of: b) ?? 0) ? a : b
 }

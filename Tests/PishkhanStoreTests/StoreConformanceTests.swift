@@ -13,6 +13,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 
     typealias Conforming = AgentStore & EventStore & KnowledgeStore & LeaseStore & IntakeStore & TicketStore & SLAStore & MailboxStore
+        & CustomerStore
 
     /// Runs `body` with a fresh, migrated store on this backend.
     func withStore<T: Sendable>(clock: TestClock = TestClock(), _ body: @Sendable (any Conforming) async throws -> T) async throws -> T {
