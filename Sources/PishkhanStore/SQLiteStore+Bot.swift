@@ -15,25 +15,17 @@ extension SQLiteStore {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT id, ticket_id, channel, kind, automated, subject, body_text FROM messages WHERE id > ? ORDER BY id LIMIT ?
                 """, arguments: [watermark, limit])
-            var order: [Int64] = []
-            var byTicket: [Int64: (ids: [Int64], texts: [String])] = [:]
-            for row in rows where (row["kind"] as String) == MessageKind.inbound.rawValue && !(row["automated"] as Bool)
-                && channels.contains(row["channel"] as String) {
-                let ticketID: Int64 = row["ticket_id"]
-                if byTicket[ticketID] == nil { order.append(ticketID) }
-                let text = ((row["body_text"] as String?) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-                byTicket[ticketID, default: ([], [])].ids.append(row["id"])
-                byTicket[ticketID, default: ([], [])].texts.append(text.isEmpty ? (row["subject"] as String?) ?? "" : text)
-            }
+            let inbox = BotInbox(rows.map { row in
+                BotInbox.Message(id: row["id"], ticketID: row["ticket_id"], channel: row["channel"], kind: row["kind"],
+                                 automated: row["automated"], subject: row["subject"], text: row["body_text"])
+            }, channels: channels)
             var turns: [BotTurn] = []
-            for ticketID in order {
+            for ticketID in inbox.tickets {
                 let ticket = try Self.fetchTicket(db, ticketID)
-                guard let pending = byTicket[ticketID], try Self.botMayTake(db, ticket) else { continue }
-                let last = try Row.fetchOne(db, sql: "SELECT action FROM bot_decisions WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", arguments: [ticketID])
+                guard try Self.botMayTake(db, ticket) else { continue }
+                let last = try String.fetchOne(db, sql: "SELECT action FROM bot_decisions WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", arguments: [ticketID])
                 let answers = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bot_decisions WHERE ticket_id = ? AND action = 'answered'", arguments: [ticketID]) ?? 0
-                turns.append(BotTurn(
-                    ticket: ticket, messageIDs: pending.ids, text: pending.texts.joined(separator: "\n"), answersBefore: answers,
-                    awaitingConfirmation: (last?["action"] as String?) == BotAction.answered.rawValue))
+                if let turn = inbox.turn(ticket, answersBefore: answers, lastAction: last) { turns.append(turn) }
             }
             return BotWork(turns: turns, watermark: (rows.last?["id"] as Int64?) ?? watermark)
         }
@@ -42,12 +34,8 @@ extension SQLiteStore {
     /// The bot stays out of a ticket a person has written on (a reply or a note), one it handed over, and
     /// one that is closed or merged.
     static func botMayTake(_ db: Database, _ ticket: Ticket) throws -> Bool {
-        guard ticket.mergedInto == nil, ticket.status != .closed else { return false }
-        let human = try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM messages WHERE ticket_id = ? AND kind IN ('outbound', 'note'))
-                OR EXISTS (SELECT 1 FROM bot_decisions WHERE ticket_id = ? AND action = 'handed-over')
-            """, arguments: [ticket.id, ticket.id]) ?? false
-        return !human
+        let person = try Bool.fetchOne(db, sql: BotInbox.personTookSQL { _ in "?" }, arguments: [ticket.id, ticket.id]) ?? false
+        return BotInbox.mayTake(ticket, personTook: person)
     }
 
     public func recordBotDecision(_ input: BotDecisionInput) async throws -> BotDecision? {
@@ -61,11 +49,7 @@ extension SQLiteStore {
             let newer = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE ticket_id = ? AND kind = 'inbound' AND automated = 0 AND id > ?)",
                                           arguments: [ticket.id, messageID]) ?? false
             guard !newer else { return nil }
-            let status: TicketStatus = switch input.action {
-            case .answered: .pending
-            case .handedOver: .open
-            case .resolved: .resolved
-            }
+            let status = BotInbox.status(after: input.action)
             var replyID: Int64?
             if let text = input.replyText {
                 replyID = try self.insertAgentMessage(db, log: &log, ticket: ticket, kind: .bot, text: text, html: input.replyHTML,
@@ -77,14 +61,12 @@ extension SQLiteStore {
                 INSERT INTO bot_decisions (ticket_id, message_id, action, reason, locale, query, candidates, article_id, reply_message_id, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [
-                    ticket.id, messageID, input.action.rawValue, input.reason.rawValue, input.locale.rawValue, String(input.turn.text.prefix(2000)),
+                    ticket.id, messageID, input.action.rawValue, input.reason.rawValue, input.locale.rawValue, BotInbox.query(input),
                     JSONText.encode(input.candidates), input.articleID, replyID, now.seconds,
                 ])
             let decisionID = db.lastInsertedRowID
-            try log.append(db, .botDecision, ticket: ticket.id, customer: ticket.customerID, at: now, data: [
-                "decisionID": .int(decisionID), "messageID": .int(messageID), "action": .string(input.action.rawValue),
-                "reason": .string(input.reason.rawValue), "topScore": input.candidates.first.map { .number($0.score) } ?? .null,
-            ])
+            try log.append(db, .botDecision, ticket: ticket.id, customer: ticket.customerID, at: now,
+                           data: BotInbox.decisionEventData(input, decisionID: decisionID, messageID: messageID))
             return try Self.fetchBotDecisions(db, "WHERE id = ?", [decisionID])[0]
         }
     }
@@ -98,10 +80,8 @@ extension SQLiteStore {
         try ClockBook(db: db, config: self.slaConfiguration(), now: now).apply(ticketID: ticket.id, log: &log) { _ in
             [.statusChanged(from: ticket.status, to: status)]
         }
-        try log.append(db, .ticketUpdated, ticket: ticket.id, customer: ticket.customerID, at: now, data: [
-            "changes": .object(["status": .object(["from": .string(ticket.status.rawValue), "to": .string(status.rawValue)])]),
-            "cause": .string("bot"),
-        ])
+        try log.append(db, .ticketUpdated, ticket: ticket.id, customer: ticket.customerID, at: now,
+                       data: BotInbox.statusEventData(from: ticket.status, to: status))
     }
 
     public func advanceBotWatermark(to messageID: Int64) async throws {

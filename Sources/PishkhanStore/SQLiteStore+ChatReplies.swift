@@ -12,10 +12,8 @@ extension SQLiteStore {
         guard !channels.isEmpty else { return [] }
         let now = clock().seconds
         return try await write { db, _ in
-            try Self.claimDueOutbox(db, channels: channels, limit: limit, lease: lease, now: now, extraColumns: """
-                , (SELECT c.conversation_id FROM messages c WHERE c.ticket_id = m.ticket_id AND c.kind = 'inbound'
-                    AND c.conversation_id IS NOT NULL ORDER BY c.id DESC LIMIT 1) AS conversation_id
-                """).map { row in
+            try Self.claimDueOutbox(db, channels: channels, limit: limit, lease: lease, now: now,
+                                    extraColumns: OutboxOutcome.conversationColumn).map { row in
                 OutboundChatReply(
                     outboxID: row["outbox_id"], messageID: row["message_id"], ticketID: row["ticket_id"],
                     channel: row["channel"], channelKind: ChannelKind(rawValue: row["channel_kind"]) ?? .webhook,
@@ -68,29 +66,25 @@ extension SQLiteStore {
             INSERT INTO channel_state (channel, sent) VALUES (?, 1)
             ON CONFLICT(channel) DO UPDATE SET sent = channel_state.sent + 1
             """, arguments: [channel])
-        var data: [String: JSONValue] = ["messageID": .int(messageID), "status": .string("sent")]
-        if let providerID { data["providerID"] = .string(providerID) }
-        try log.append(db, .messageDelivery, ticket: ticketID, customer: nil, at: now, data: data)
+        try log.append(db, .messageDelivery, ticket: ticketID, customer: nil, at: now,
+                       data: OutboxOutcome.sentEventData(messageID: messageID, providerID: providerID))
     }
 
     /// An attempt to hand a message to a provider failed: queued again for `retryAt`, or failed for good
     /// (nil) with the reason on the message.
     static func markOutboxFailed(_ db: Database, log: inout EventLog, outboxID: Int64, messageID: Int64, ticketID: Int64, channel: String,
                                  reason: String, retryAt: Date?, now: Date) throws {
-        let status = retryAt == nil ? "failed" : "queued"
-        let reason = String(reason.prefix(1000))
+        let failure = OutboxOutcome.Failure(messageID: messageID, reason: reason, retryAt: retryAt, now: now)
         try db.execute(sql: "UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                       arguments: [status, reason, (retryAt ?? now).seconds, outboxID])
+                       arguments: [failure.status, failure.reason, failure.nextAttemptAt, outboxID])
         try db.execute(sql: "UPDATE messages SET delivery_status = ?, delivery_error = ? WHERE id = ?",
-                       arguments: [status, retryAt == nil ? reason : nil, messageID])
+                       arguments: [failure.status, failure.messageError, messageID])
         try db.execute(sql: """
             INSERT INTO channel_state (channel, send_failures) VALUES (?, 1)
             ON CONFLICT(channel) DO UPDATE SET send_failures = channel_state.send_failures + 1
             """, arguments: [channel])
-        if retryAt == nil {
-            try log.append(db, .messageDelivery, ticket: ticketID, customer: nil, at: now, data: [
-                "messageID": .int(messageID), "status": .string("failed"), "reason": .string(String(reason.prefix(300))),
-            ])
+        if let event = failure.event {
+            try log.append(db, .messageDelivery, ticket: ticketID, customer: nil, at: now, data: event)
         }
     }
 }

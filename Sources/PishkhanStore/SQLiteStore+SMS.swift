@@ -15,8 +15,7 @@ extension SQLiteStore {
         for c in channels.sorted() { _ = args.append(contentsOf: [c]) }
         _ = args.append(contentsOf: [limit])
         let rows = try Row.fetchAll(db, sql: """
-            SELECT o.id AS outbox_id, o.message_id, o.channel, o.channel_kind, o.recipient, o.attempts, o.parts_sent,
-                m.ticket_id, m.kind, m.body_text\(extraColumns)
+            SELECT \(OutboxOutcome.claimColumns)\(extraColumns)
             FROM outbox o JOIN messages m ON m.id = o.message_id
             WHERE o.status IN ('queued', 'sending') AND o.next_attempt_at <= ?
                 AND o.channel IN (\(channels.map { _ in "?" }.joined(separator: ",")))

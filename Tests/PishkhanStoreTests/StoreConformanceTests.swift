@@ -13,7 +13,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 
     typealias Conforming = AgentStore & EventStore & KnowledgeStore & LeaseStore & IntakeStore & TicketStore & SLAStore & MailboxStore
-        & CustomerStore
+        & CustomerStore & BotStore & ChatStore & ChatWebhookStore
 
     /// Runs `body` with a fresh, migrated store on this backend.
     func withStore<T: Sendable>(clock: TestClock = TestClock(), _ body: @Sendable (any Conforming) async throws -> T) async throws -> T {
@@ -28,6 +28,43 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             return try await PostgresStore.withStore(url: url, logger: logger, clock: clock.function) { store in
                 try await body(store)
             }
+        }
+    }
+}
+
+/// Two stores on one fresh PostgreSQL database: two processes of a cluster.
+enum PostgresPair {
+    static let logger: Logger = {
+        var logger = Logger(label: "pishkhan.test.postgres")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static func with(clock: TestClock = TestClock(), _ body: @Sendable (PostgresStore, PostgresStore) async throws -> Void) async throws {
+        let server = try await PostgresServer.shared()
+        let url = try PostgresURL(try server.createDatabase())
+        try await PostgresStore.withStore(url: url, logger: logger, clock: clock.function) { a async throws in
+            try await PostgresStore.withStore(url: url, logger: logger, clock: clock.function, migrate: false) { b async throws in
+                try await body(a, b)
+            }
+        }
+    }
+
+    /// Runs `claim` on both stores at once, each until it finds nothing more; every id either claimed.
+    static func claimAll(_ a: PostgresStore, _ b: PostgresStore,
+                         _ claim: @escaping @Sendable (PostgresStore) async throws -> [Int64]) async throws -> [Int64] {
+        try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for store in [a, b] {
+                group.addTask {
+                    var claimed: [Int64] = []
+                    while true {
+                        let batch = try await claim(store)
+                        if batch.isEmpty { return claimed }
+                        claimed += batch
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0 += $1 }
         }
     }
 }
