@@ -155,6 +155,7 @@ let package = Package(
             dependencies: [
                 "PishkhanCore", "PishkhanChannels", "PishkhanTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             // Drives the chat widget in headless Chromium (Selenium), for ChatWidgetEndToEndTests.
             exclude: ["chat_widget_driver.py"],

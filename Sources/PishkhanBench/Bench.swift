@@ -6,6 +6,7 @@ import PishkhanChannels
 import PishkhanCore
 import PishkhanServer
 import PishkhanStore
+import PishkhanTestSupport
 import Synchronization
 
 /// Performance figures for the README, printed as JSON. Run it from a release build:
@@ -29,12 +30,34 @@ struct Ingest: AsyncParsableCommand {
     @Flag(help: "Skip the queue phase.") var skipQueue = false
     @Flag(help: "Ingest with no SLA policies (no clocks), to see what the clocks cost.") var noSLA = false
     @Option(help: "Scratch directory (deleted afterwards).") var scratch: String = NSTemporaryDirectory()
+    @Option(help: "A PostgreSQL database the bench may empty (postgres://user:pw@host:port/db): runs `pishkhan serve` processes on it.")
+    var database: String?
+    @Flag(help: "Like --database, on a PostgreSQL the bench starts itself (initdb in the scratch directory, loopback).")
+    var localPostgres = false
+    @Option(help: "With a database: how many server processes share it, round by round.") var processes = "1,2,3"
 
     func run() async throws {
         var report: [String: JSONValue] = ["machine": machine()]
         let root = URL(fileURLWithPath: scratch).appendingPathComponent("pishkhan-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
+
+        if database != nil || localPostgres {
+            let counts = processes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+            func bench(_ text: String) async throws -> [String: JSONValue] {
+                try await ClusterBench(url: try PostgresURL(text), urlText: text, processes: counts, connections: connections, seconds: seconds,
+                                       customers: customers, tickets: tickets, scratch: root).run()
+            }
+            if let database {
+                report.merge(try await bench(database)) { _, new in new }
+            } else {
+                let server = try await PostgresServer.start(durable: true)
+                defer { server.stop() }
+                report.merge(try await bench(try server.createDatabase("bench"))) { _, new in new }
+            }
+            print(String(decoding: try JSONEncoder.pretty.encode(report), as: UTF8.self))
+            return
+        }
 
         report["inProcessIngest"] = try await inProcess(root.appendingPathComponent("ingest"))
         if !skipHTTP { report["httpIngest"] = try await http(root.appendingPathComponent("http")) }

@@ -74,7 +74,8 @@ struct BenchError: Error, CustomStringConvertible {
 
 /// The Lua script that makes every wrk request a distinct inbound message.
 enum WrkScript {
-    static func inbound(token: String, customers: Int) -> String {
+    /// Posts distinct messages; `instance` keeps the external ids of several wrk processes apart.
+    static func inbound(token: String, customers: Int, instance: Int = 0) -> String {
         """
         local counter = 0
         local thread_id = 0
@@ -91,7 +92,7 @@ enum WrkScript {
         wrk.headers["Authorization"] = "Bearer \(token)"
         function request()
           counter = counter + 1
-          local id = thread_id * 100000000 + counter
+          local id = (\(instance) * 64 + thread_id) * 100000000 + counter
           local c = id % \(customers)
           local body
           if id % 2 == 0 then

@@ -54,9 +54,24 @@ public func buildRouter(_ deps: AppDependencies) -> Router<PishkhanRequestContex
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: deps.metrics))
 
+    // For load balancers: 503 (problem+json) when the database does not answer within two seconds, so a
+    // process cut off from it is taken out of rotation.
     router.get("healthz") { _, _ -> [String: String] in
-        try await deps.store.ping()
-        return ["status": "ok"]
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await deps.store.ping() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(2))
+                    throw CancellationError()
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        } catch {
+            throw Problem(status: .serviceUnavailable, title: "Database unreachable",
+                          detail: "the database did not answer a ping within 2 seconds")
+        }
+        return ["status": "ok", "database": "ok"]
     }
     router.get("metrics") { _, _ -> Response in
         deps.metrics.openTickets.set(Double(try await deps.store.openTicketCount()))

@@ -30,13 +30,9 @@ public struct ServerConfiguration: Sendable {
         self.defaultCountryCode = defaultCountryCode
     }
 
-    /// Reads `PISHKHAN_DATABASE_URL` (`sqlite:///absolute/path` or `sqlite://relative/path`).
+    /// Reads a SQLite `PISHKHAN_DATABASE_URL` (`sqlite:///absolute/path` or `sqlite://relative/path`); a
+    /// `postgres://` one is read by `PostgresURL`.
     public static func databasePath(fromURL url: String) throws -> String {
-        if PostgresURL.isPostgres(url) {
-            throw ValidationError(
-                field: "PISHKHAN_DATABASE_URL",
-                reason: "PostgreSQL serves only `pishkhan migrate` in this version; `serve` runs on SQLite (sqlite://path or unset)")
-        }
         guard url.hasPrefix("sqlite://") else {
             throw ValidationError(field: "PISHKHAN_DATABASE_URL", reason: "must start with sqlite:// or postgres://")
         }

@@ -101,4 +101,10 @@ extension SQLiteStore {
             }
         }
     }
+
+    /// One process owns a SQLite file, and it asks once at start.
+    public func createFirstAdmin() async throws -> (Agent, token: String)? {
+        guard try await agentCount() == 0 else { return nil }
+        return try await createAgent(name: "Administrator", role: .admin, email: nil, groups: [], capacity: nil)
+    }
 }

@@ -137,6 +137,16 @@ extension SQLiteStore {
         return timers
     }
 
+    public func dueSLATimers(limit: Int) async throws -> [SLATimerQueue.Key] {
+        let now = clock().seconds
+        return try await read { db in
+            try Row.fetchAll(db, sql: "SELECT ticket_id, metric FROM sla_clocks WHERE next_fire_at <= ? ORDER BY next_fire_at LIMIT ?",
+                             arguments: [now, max(1, limit)]).compactMap { row in
+                SLAMetric(rawValue: row["metric"]).map { SLATimerQueue.Key(ticketID: row["ticket_id"], metric: $0) }
+            }
+        }
+    }
+
     /// Records every warning and breach among `keys` that has fallen due, once per ticket, metric and
     /// cycle (a unique key guards it across crashes and restarts), applies the policy's breach actions in
     /// the same transaction, and re-announces each clock's next timer. Returns the alerts recorded.

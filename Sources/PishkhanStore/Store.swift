@@ -20,6 +20,9 @@ public protocol AgentStore: Sendable {
     func agents() async throws -> [Agent]
     func setAgentAvailability(id: Int64, available: Bool) async throws -> Agent
     func agentCount() async throws -> Int
+    /// On a fresh install, creates the first admin and returns its token; nil when any agent exists. Processes
+    /// starting together on one database create one admin between them.
+    func createFirstAdmin() async throws -> (Agent, token: String)?
     /// Unresolved tickets per assignee (nil: unassigned), with how many are past an SLA due time.
     func agentWorkload() async throws -> [AgentWorkload]
 }
@@ -62,6 +65,9 @@ public protocol SLAStore: Sendable {
     func replaceSLA(calendars: [BusinessCalendar]?, policies: [SLAPolicy]?, actor: Int64?) async throws -> (SLAConfiguration, recalculated: Int)
     /// Every pending warning and breach, for the scheduler's rebuild.
     func pendingSLATimers() async throws -> [(SLATimerQueue.Key, SLATimerQueue.Timer)]
+    /// Clocks whose next warning or breach is due by now, earliest first: what the scheduler of any process
+    /// sweeps for, so a timer another process set (or one lost in a crash) still fires.
+    func dueSLATimers(limit: Int) async throws -> [SLATimerQueue.Key]
     /// Records what has fallen due among these clocks, exactly once, with breach actions.
     func fireSLA(_ keys: [SLATimerQueue.Key]) async throws -> [SLAAlert]
     func slaClocks(ticketID: Int64) async throws -> [SLAClockView]

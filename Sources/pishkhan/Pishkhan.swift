@@ -25,13 +25,43 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "Default country calling code for phone numbers written without one.")
     var countryCode: String = "98"
 
+    /// `PISHKHAN_DATABASE_URL` when it names a PostgreSQL database.
+    var postgresURL: PostgresURL? {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["PISHKHAN_DATABASE_URL"], PostgresURL.isPostgres(url) else { return nil }
+            return try PostgresURL(url)
+        }
+    }
+
     func configuration() throws -> ServerConfiguration {
         let dataDirectory = URL(fileURLWithPath: data)
         var databasePath: String?
-        if let url = ProcessInfo.processInfo.environment["PISHKHAN_DATABASE_URL"], !url.isEmpty {
+        if let url = ProcessInfo.processInfo.environment["PISHKHAN_DATABASE_URL"], !url.isEmpty, !PostgresURL.isPostgres(url) {
             databasePath = try ServerConfiguration.databasePath(fromURL: url)
         }
         return ServerConfiguration(dataDirectory: dataDirectory, databasePath: databasePath, defaultCountryCode: countryCode)
+    }
+
+    /// Runs `body` with the store `PISHKHAN_DATABASE_URL` names: PostgreSQL (migrated, its pool running
+    /// until `body` returns) or the SQLite file (the default, under `--data`).
+    func withStore<T: Sendable>(logger: Logger, _ body: @Sendable (any Store, _ description: String) async throws -> T) async throws -> T {
+        let normalizer = IdentityNormalizer(defaultCountryCode: countryCode)
+        if let url = try postgresURL {
+            return try await PostgresStore.withStore(url: url, normalizer: normalizer, logger: logger, migrate: false) { store in
+                do {
+                    try await store.migrate()
+                    try await store.prepare()
+                } catch {
+                    throw ValidationError("PostgreSQL at \(url.redacted) cannot be used: \(PostgresStore.describe(error))")
+                }
+                let applied = try await store.appliedMigrations()
+                guard let store = store as Any as? any Store else { throw ValidationError("PostgreSQL does not yet store every part serve needs; use SQLite") }
+                return try await body(store, "\(url.redacted), migrations \(applied.joined(separator: ","))")
+            }
+        }
+        let config = try configuration()
+        let store = try openStore(config, logger: logger)
+        return try await body(store, "\(config.databasePath), migrations \(try store.appliedMigrations().joined(separator: ","))")
     }
 
     func openStore(_ config: ServerConfiguration, logger: Logger) throws -> SQLiteStore {
@@ -77,16 +107,25 @@ struct Serve: AsyncParsableCommand {
         let articles = try ArticleLoader.load(from: config.knowledgeBaseDirectory)
         let cannedResponses = try CannedLoader.load(from: config.knowledgeBaseDirectory)
         let slaSeed = try SLAFile.load(from: URL(fileURLWithPath: sla))
-        let store = try storage.openStore(config, logger: logger)
-        let migrations = try store.appliedMigrations()
-        logger.info("store ready", metadata: ["database": "\(config.databasePath)", "migrations": "\(migrations.joined(separator: ","))"])
+        // Several processes share a PostgreSQL database; work that must run once (polling a mailbox, the
+        // answer bot) is then done under a lease. One process owns a SQLite file and needs none.
+        let leaseDuration: TimeInterval? = try storage.postgresURL == nil ? nil : ClusterLease.configuredDuration()
+        let settings = config
+        try await storage.withStore(logger: logger) { store, database in
+            logger.info("store ready", metadata: ["database": "\(database)"])
+            try await serve(store: store, config: settings, channelDirectory: channelDirectory, articles: articles,
+                            cannedResponses: cannedResponses, slaSeed: slaSeed, leaseDuration: leaseDuration, logger: logger)
+        }
+    }
+
+    func serve(store: any Store, config: ServerConfiguration, channelDirectory: ChannelDirectory, articles: [Article],
+               cannedResponses: [CannedResponse], slaSeed: SLAConfiguration, leaseDuration: TimeInterval?, logger: Logger) async throws {
         logger.info("content loaded", metadata: [
             "channels": "\(channelDirectory.sorted.map(\.id).joined(separator: ","))", "articles": "\(articles.count)",
             "cannedResponses": "\(cannedResponses.count)",
         ])
 
-        if try await store.agentCount() == 0 {
-            let (agent, token) = try await store.createAgent(name: "Administrator", role: .admin, email: nil, groups: [], capacity: nil)
+        if let (agent, token) = try await store.createFirstAdmin() {
             // Written unbuffered, so a supervisor reading the pipe sees it at once.
             FileHandle.standardOutput.write(Data("""
                 First start: created admin agent \(agent.id). Its token is shown this once; keep it safe:
@@ -153,14 +192,14 @@ struct Serve: AsyncParsableCommand {
         for mail in channelDirectory.email.values.sorted(by: { $0.channel < $1.channel }) {
             if let imap = mail.imap, let settings = channelDirectory[mail.channel] {
                 let poller = try MailboxPoller(config: mail, channel: settings, password: try Self.secret(imap.passwordEnv, mail.channel),
-                                               store: store, rules: config.priorityRules, logger: logger)
+                                               store: store, rules: config.priorityRules, logger: logger, leaseDuration: leaseDuration)
                 services.append(.init(service: poller))
             }
             if let smtp = mail.smtp { smtpPasswords[mail.channel] = try Self.secret(smtp.passwordEnv, mail.channel) }
         }
         let outbox = try EmailOutboxWorker(channels: Array(channelDirectory.email.values), passwords: smtpPasswords, store: store, logger: logger)
         if !outbox.isEmpty { services.append(.init(service: outbox)) }
-        let bot = AnswerBotWorker(channels: channelDirectory, store: store, knowledge: knowledge, logger: logger)
+        let bot = AnswerBotWorker(channels: channelDirectory, store: store, knowledge: knowledge, logger: logger, leaseDuration: leaseDuration)
         if !bot.isEmpty {
             logger.info("answer bot on", metadata: ["channels": "\(channelDirectory.sorted.filter { $0.bot != nil }.map(\.id).joined(separator: ","))"])
             services.append(.init(service: bot))
@@ -259,9 +298,11 @@ struct Agents: AsyncParsableCommand {
 
         func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("--role must be agent, supervisor, admin or integration") }
-            let store = try storage.openStore(try storage.configuration(), logger: Logger(label: "pishkhan"))
             let groups = groups.split(separator: ",").map { String($0) }
-            let (agent, token) = try await store.createAgent(name: name, role: role, email: email, groups: groups, capacity: capacity)
+            let (name, email, capacity) = (name, email, capacity)
+            let (agent, token) = try await storage.withStore(logger: Logger(label: "pishkhan")) { store, _ in
+                try await store.createAgent(name: name, role: role, email: email, groups: groups, capacity: capacity)
+            }
             print("Created \(agent.role.rawValue) \(agent.id) (\(agent.name)). Token, shown once:")
             print(token)
         }
@@ -272,8 +313,7 @@ struct Agents: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let store = try storage.openStore(try storage.configuration(), logger: Logger(label: "pishkhan"))
-            for a in try await store.agents() {
+            for a in try await storage.withStore(logger: Logger(label: "pishkhan"), { store, _ in try await store.agents() }) {
                 print("\(a.id)\t\(a.role.rawValue)\t\(a.available ? "available" : "away")\t\(a.name)\t\(a.groups.joined(separator: ","))")
             }
         }
@@ -299,16 +339,17 @@ struct KB: AsyncParsableCommand {
             let directory = URL(fileURLWithPath: knowledgeBase)
             let articles = try ArticleLoader.load(from: directory)
             let canned = try CannedLoader.load(from: directory)
-            let store = try storage.openStore(try storage.configuration(), logger: Logger(label: "pishkhan"))
-            let knowledge = KnowledgeBase(store: store, directory: directory)
-            let start = ContinuousClock.now
-            let report = try await knowledge.seed(articles: articles, canned: canned)
-            let seconds = (ContinuousClock.now - start) / .milliseconds(1) / 1000
+            let (report, seconds, indexed) = try await storage.withStore(logger: Logger(label: "pishkhan")) { store, _ in
+                let knowledge = KnowledgeBase(store: store, directory: directory)
+                let start = ContinuousClock.now
+                let report = try await knowledge.seed(articles: articles, canned: canned)
+                return (report, (ContinuousClock.now - start) / .milliseconds(1) / 1000, knowledge.articleCount)
+            }
             print("articles: \(articles.count) files; \(report.articles.inserted) inserted, \(report.articles.updated) updated, "
                   + "\(report.articles.keptFromAPI) kept as edited through the API, \(report.articles.unchanged) unchanged")
             print("canned responses: \(canned.count) files; \(report.canned.inserted) inserted, \(report.canned.updated) updated, "
                   + "\(report.canned.keptFromAPI) kept as edited through the API, \(report.canned.unchanged) unchanged")
-            print("indexed \(knowledge.articleCount) published articles in \(String(format: "%.2f", seconds)) s")
+            print("indexed \(indexed) published articles in \(String(format: "%.2f", seconds)) s")
         }
     }
 
@@ -325,10 +366,13 @@ struct KB: AsyncParsableCommand {
                 guard let l = Article.Locale(rawValue: locale) else { throw ValidationError("--locale must be fa or en") }
                 chosen = l
             }
-            let store = try storage.openStore(try storage.configuration(), logger: Logger(label: "pishkhan"))
-            let knowledge = KnowledgeBase(store: store, directory: URL(fileURLWithPath: "/nonexistent"))
-            try await knowledge.seed(articles: [], canned: [])
-            for hit in knowledge.searchArticles(query + " ", locale: chosen ?? Analyzer.detectLocale(query), limit: limit) {
+            let (query, limit, locale) = (query, limit, chosen)
+            let hits = try await storage.withStore(logger: Logger(label: "pishkhan")) { store, _ in
+                let knowledge = KnowledgeBase(store: store, directory: URL(fileURLWithPath: "/nonexistent"))
+                try await knowledge.seed(articles: [], canned: [])
+                return knowledge.searchArticles(query + " ", locale: locale ?? Analyzer.detectLocale(query), limit: limit)
+            }
+            for hit in hits {
                 print("\(String(format: "%7.3f", hit.score))  \(hit.id)  \(hit.title)")
                 print("         \(hit.snippet)")
             }

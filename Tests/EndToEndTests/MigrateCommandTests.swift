@@ -67,14 +67,17 @@ import Testing
         }
     }
 
-    @Test func serveRefusesPostgresForNowAndSaysWhy() throws {
-        let arguments = ["env", "PISHKHAN_DATABASE_URL=postgres://app:pw@127.0.0.1:1/db", ServerProcess.binary.path, "serve", "--port", "0"]
+    /// A database that cannot be reached stops the start with a sentence naming it (never its password).
+    @Test func serveOnAnUnreachablePostgresSaysWhichAndStops() throws {
+        let arguments = ["env", "PISHKHAN_DATABASE_URL=postgres://app:s3cret-pw@127.0.0.1:1/db?connect_timeout=2", ServerProcess.binary.path,
+                         "serve", "--port", "0", "--log-level", "critical"]
         do {
             try ProcessRunner.run(arguments)
-            Issue.record("serve started on a PostgreSQL URL")
+            Issue.record("serve started without its database")
         } catch let failure as ProcessRunner.Failure {
             #expect(failure.status != 0)
-            #expect(failure.output.contains("pishkhan migrate"), "\(failure.output)")
+            #expect(failure.output.contains("postgres://app@127.0.0.1:1/db"), "\(failure.output)")
+            #expect(!failure.output.contains("s3cret-pw"), "the password is never printed")
         }
     }
 }

@@ -20,16 +20,33 @@ final class ServerProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    init(dataDirectory: URL, channels: URL, port: Int, environment: [String: String] = [:], knowledgeBase: URL? = nil) throws {
+    /// Where the server's standard output goes when it is not read through `output` (several servers
+    /// started at once, one of which prints the first admin's token).
+    private(set) var outputFile: URL?
+
+    init(dataDirectory: URL, channels: URL, port: Int, environment: [String: String] = [:], knowledgeBase: URL? = nil,
+         outputFile: URL? = nil) throws {
         self.port = port
         process.executableURL = Self.binary
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.arguments = ["serve", "--port", String(port), "--data", dataDirectory.path, "--channels", channels.path,
                              "--knowledge-base", (knowledgeBase ?? dataDirectory.appendingPathComponent("no-kb")).path, "--log-level", "warning",
                              "--sla", Self.repository.appendingPathComponent("SLA/sla.yaml").path]
-        process.standardOutput = output
+        if let outputFile {
+            _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: outputFile)
+            self.outputFile = outputFile
+        } else {
+            process.standardOutput = output
+        }
         process.standardError = FileHandle.nullDevice
         try process.run()
+    }
+
+    /// The first admin's token, if this server printed it to its `outputFile`.
+    func tokenInOutputFile() -> String? {
+        guard let outputFile, let text = try? String(contentsOf: outputFile, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix("PISHKHAN_ADMIN_TOKEN=") }.map { String($0.dropFirst("PISHKHAN_ADMIN_TOKEN=".count)) }
     }
 
     /// Waits for `/healthz` and, on a first start, reads the admin token the server prints.

@@ -129,34 +129,36 @@ import Testing
         }
     }
 
-    @Test func anAutomatedMessageThatThreadsNowhereOpensNoTicket() async throws {
-        let store = try SQLiteStore.inMemory(clock: clock.function)
-        var bounce = Fixture.email("m1", from: "mailer-daemon@example.com", subject: "Undelivered Mail Returned to Sender")
-        bounce.automated = true
-        await #expect(throws: StoreError.self) { try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules) }
-        #expect(try await store.openTicketCount() == 0)
-        #expect(try await store.customers(search: "mailer-daemon", limit: 10, cursor: nil).items.isEmpty)
+    @Test(arguments: Backend.allCases) func anAutomatedMessageThatThreadsNowhereOpensNoTicket(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            var bounce = Fixture.email("m1", from: "mailer-daemon@example.com", subject: "Undelivered Mail Returned to Sender")
+            bounce.automated = true
+            await #expect(throws: StoreError.self) { try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules) }
+            #expect(try await store.openTicketCount() == 0)
+            #expect(try await store.customers(search: "mailer-daemon", limit: 10, cursor: nil).items.isEmpty)
+        }
     }
 
-    @Test func aBounceOfOurReplyJoinsTheTicketWithoutCreatingACustomer() async throws {
-        let store = try SQLiteStore.inMemory(clock: clock.function)
-        let agent = try await store.createAgent(name: "Sara", role: .agent, email: nil, groups: [], capacity: nil).0
-        let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
-        _ = try await store.reply(ticketID: first.ticketID, ReplyInput(text: "On its way", status: .pending), actor: agent.id)
-        let ours = try #require(try await store.claimOutboundEmail(domains: ["support-email": "bazaarche.example"], limit: 10, lease: 60).first)
-        try await store.markOutboundSent(ours)
+    @Test(arguments: Backend.allCases) func aBounceOfOurReplyJoinsTheTicketWithoutCreatingACustomer(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let agent = try await store.createAgent(name: "Sara", role: .agent, email: nil, groups: [], capacity: nil).0
+            let first = try await store.ingest(Fixture.email("m1", messageID: "<a@mail>"), channel: Fixture.email, rules: Fixture.rules)
+            _ = try await store.reply(ticketID: first.ticketID, ReplyInput(text: "On its way", status: .pending), actor: agent.id)
+            let ours = try #require(try await store.claimOutboundEmail(domains: ["support-email": "bazaarche.example"], limit: 10, lease: 60).first)
+            try await store.markOutboundSent(ours)
 
-        var bounce = Fixture.email("dsn1", from: "MAILER-DAEMON@mx.example.net", subject: "Undelivered Mail Returned to Sender", name: nil)
-        bounce.threadHints.references = [ours.messageIDHeader]
-        bounce.automated = true
-        let r = try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules)
-        #expect(r.ticketID == first.ticketID && r.threadedBy == .threadHeader && !r.customerCreated && r.customerID == first.customerID)
-        #expect(try await store.ticket(id: first.ticketID).status == .pending, "a bounce changes no status")
-        let stored = try #require(try await store.messages(ticketID: first.ticketID).last)
-        #expect(stored.automated && stored.customerID == nil)
-        #expect(try await store.customers(search: "mailer-daemon", limit: 10, cursor: nil).items.isEmpty)
-        // The same bounce fetched again is a duplicate.
-        #expect(try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules).duplicate)
+            var bounce = Fixture.email("dsn1", from: "MAILER-DAEMON@mx.example.net", subject: "Undelivered Mail Returned to Sender", name: nil)
+            bounce.threadHints.references = [ours.messageIDHeader]
+            bounce.automated = true
+            let r = try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules)
+            #expect(r.ticketID == first.ticketID && r.threadedBy == .threadHeader && !r.customerCreated && r.customerID == first.customerID)
+            #expect(try await store.ticket(id: first.ticketID).status == .pending, "a bounce changes no status")
+            let stored = try #require(try await store.messages(ticketID: first.ticketID).last)
+            #expect(stored.automated && stored.customerID == nil)
+            #expect(try await store.customers(search: "mailer-daemon", limit: 10, cursor: nil).items.isEmpty)
+            // The same bounce fetched again is a duplicate.
+            #expect(try await store.ingest(bounce, channel: Fixture.email, rules: Fixture.rules).duplicate)
+        }
     }
 
     @Test(arguments: Backend.allCases) func aStrangersAutomatedMessageCannotThreadThroughACustomersOwnMessageID(_ backend: Backend) async throws {
@@ -260,37 +262,40 @@ import Testing
                        contacts: contacts, threadHints: .init(conversationID: "c-\(visitor)"), text: "hello")
     }
 
-    @Test func aKnownPhoneAVisitorGivesFindsTheirCustomer() async throws {
-        let store = try SQLiteStore.inMemory(clock: clock.function)
-        let sms = try await store.ingest(Fixture.sms("SM1", from: "09121234567"), channel: Fixture.sms, rules: Fixture.rules)
-        let chat = try await store.ingest(Self.chat("m1", visitor: "v1", contacts: [.init(kind: .phone, address: "+98 912 123 4567")]),
-                                          channel: Self.partner, rules: Fixture.rules)
-        #expect(chat.customerID == sms.customerID && !chat.customerCreated)
-        let identities = try await store.customerSummary(id: sms.customerID).identities.map(\.value)
-        #expect(Set(identities) == ["+989121234567", "partner-chat:v1"])
+    @Test(arguments: Backend.allCases) func aKnownPhoneAVisitorGivesFindsTheirCustomer(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let sms = try await store.ingest(Fixture.sms("SM1", from: "09121234567"), channel: Fixture.sms, rules: Fixture.rules)
+            let chat = try await store.ingest(Self.chat("m1", visitor: "v1", contacts: [.init(kind: .phone, address: "+98 912 123 4567")]),
+                                              channel: Self.partner, rules: Fixture.rules)
+            #expect(chat.customerID == sms.customerID && !chat.customerCreated)
+            let identities = try await store.customerSummary(id: sms.customerID).identities.map(\.value)
+            #expect(Set(identities) == ["+989121234567", "partner-chat:v1"])
+        }
     }
 
-    @Test func contactsGivenFirstJoinTheNewCustomerAndBadOnesAreLeftOut() async throws {
-        let store = try SQLiteStore.inMemory(clock: clock.function)
-        let chat = try await store.ingest(Self.chat("m1", visitor: "v2", contacts: [.init(kind: .email, address: " Mina@Example.COM "),
-                                                                                     .init(kind: .email, address: "not an email")]),
-                                          channel: Self.partner, rules: Fixture.rules)
-        #expect(chat.customerCreated)
-        let email = try await store.ingest(Fixture.email("e1", from: "mina@example.com"), channel: Fixture.email, rules: Fixture.rules)
-        #expect(email.customerID == chat.customerID)
-        let identities = try await store.customerSummary(id: chat.customerID).identities.map(\.value)
-        #expect(Set(identities) == ["partner-chat:v2", "mina@example.com"])
+    @Test(arguments: Backend.allCases) func contactsGivenFirstJoinTheNewCustomerAndBadOnesAreLeftOut(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let chat = try await store.ingest(Self.chat("m1", visitor: "v2", contacts: [.init(kind: .email, address: " Mina@Example.COM "),
+                                                                                         .init(kind: .email, address: "not an email")]),
+                                              channel: Self.partner, rules: Fixture.rules)
+            #expect(chat.customerCreated)
+            let email = try await store.ingest(Fixture.email("e1", from: "mina@example.com"), channel: Fixture.email, rules: Fixture.rules)
+            #expect(email.customerID == chat.customerID)
+            let identities = try await store.customerSummary(id: chat.customerID).identities.map(\.value)
+            #expect(Set(identities) == ["partner-chat:v2", "mina@example.com"])
+        }
     }
 
-    @Test func anIdentityOfAnotherCustomerStaysTheirs() async throws {
-        let store = try SQLiteStore.inMemory(clock: clock.function)
-        let ali = try await store.ingest(Fixture.email("e1", from: "ali@example.com"), channel: Fixture.email, rules: Fixture.rules)
-        let visitor = try await store.ingest(Self.chat("m1", visitor: "v3", contacts: []), channel: Self.partner, rules: Fixture.rules)
-        // The known visitor now claims Ali's address: they stay who they were, and the address stays Ali's.
-        let claim = try await store.ingest(Self.chat("m2", visitor: "v3", contacts: [.init(kind: .email, address: "ali@example.com")]),
-                                           channel: Self.partner, rules: Fixture.rules)
-        #expect(claim.customerID == visitor.customerID && claim.customerID != ali.customerID)
-        #expect(try await store.customerSummary(id: ali.customerID).identities.map(\.value) == ["ali@example.com"])
-        #expect(try await store.customerSummary(id: visitor.customerID).identities.map(\.value) == ["partner-chat:v3"])
+    @Test(arguments: Backend.allCases) func anIdentityOfAnotherCustomerStaysTheirs(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let ali = try await store.ingest(Fixture.email("e1", from: "ali@example.com"), channel: Fixture.email, rules: Fixture.rules)
+            let visitor = try await store.ingest(Self.chat("m1", visitor: "v3", contacts: []), channel: Self.partner, rules: Fixture.rules)
+            // The known visitor now claims Ali's address: they stay who they were, and the address stays Ali's.
+            let claim = try await store.ingest(Self.chat("m2", visitor: "v3", contacts: [.init(kind: .email, address: "ali@example.com")]),
+                                               channel: Self.partner, rules: Fixture.rules)
+            #expect(claim.customerID == visitor.customerID && claim.customerID != ali.customerID)
+            #expect(try await store.customerSummary(id: ali.customerID).identities.map(\.value) == ["ali@example.com"])
+            #expect(try await store.customerSummary(id: visitor.customerID).identities.map(\.value) == ["partner-chat:v3"])
+        }
     }
 }

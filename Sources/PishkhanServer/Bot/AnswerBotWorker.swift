@@ -18,8 +18,11 @@ public final class AnswerBotWorker: Service, Sendable {
     private let logger: Logger
     /// The watermark last stored, so a pass that found nothing new writes nothing.
     private let watermark = Mutex<Int64>(-1)
+    /// Held while the bot runs, so one process of a cluster answers; nil runs unconditionally.
+    private let lease: ClusterLease?
 
-    public init(channels: ChannelDirectory, store: any Store, knowledge: KnowledgeBase, logger: Logger) {
+    public init(channels: ChannelDirectory, store: any Store, knowledge: KnowledgeBase, logger: Logger, leaseDuration: TimeInterval? = nil) {
+        self.lease = leaseDuration.map { ClusterLease(store: store, name: "answer-bot", duration: $0, logger: logger) }
         var bots: [String: AnswerBot] = [:]
         for channel in channels.sorted {
             if let settings = channel.bot { bots[channel.id] = AnswerBot(settings: settings) }
@@ -98,6 +101,31 @@ public final class AnswerBotWorker: Service, Sendable {
     }
 
     private func loop() async {
+        guard let lease else { return await passes() }
+        var holding = false
+        while !Task.isCancelled {
+            do {
+                if try await lease.whileHeld({ await self.passes() }) {
+                    holding = true
+                } else {
+                    holding = false
+                    try await Task.sleep(for: .seconds(lease.duration / 3))
+                }
+            } catch is CancellationError {
+                break
+            } catch {
+                holding = false
+                logger.notice("answer bot lease lost or unreadable; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        if holding { await lease.release() }
+    }
+
+    /// Passes until cancelled: the first at once, then one per burst of commits.
+    private func passes() async {
+        // Another process may have moved the watermark while this one did not hold the lease.
+        watermark.withLock { $0 = -1 }
         // Every commit wakes the bot; it reads what is new itself, so a burst of commits is one pass.
         let commits = store.events.subscribe()
         var iterator = commits.makeAsyncIterator()

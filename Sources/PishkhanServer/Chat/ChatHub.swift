@@ -73,7 +73,7 @@ public final class ChatHub: Service, Sendable {
         guard !channels.isEmpty else { return try await gracefulShutdown() }
         // Subscribed before the watermark is read, so nothing committed in between is missed.
         let signals = store.events.subscribe()
-        let start = try await store.latestMessageID()
+        let start = try await store.latestEventSeq()
         // Replies queued while the server was down are stored for replay: sent.
         do {
             while try await store.markStoredChatRepliesSent(channels: channels, limit: 500) == 500 {}
@@ -95,25 +95,50 @@ public final class ChatHub: Service, Sendable {
         }
     }
 
-    /// One round: everything committed after `last`, marked sent, then handed to open connections.
+    /// One round: the replies whose `message.added` events were committed after event `last`, marked sent,
+    /// then handed to open connections. The cursor is the event sequence, which follows commit order in
+    /// every backend, not the message id: with several processes writing, a reply can commit after one
+    /// with a higher id, and an id cursor would pass it by.
     func deliver(after last: inout Int64) async throws {
         while true {
-            let batch = try await store.chatReplies(channels: channels, after: last, limit: 500)
-            guard !batch.isEmpty else { return }
-            // Marked before it is written to a connection, so a visitor who has the frame never finds
-            // its outbox row still queued.
-            let queued = batch.map(\.message).filter { $0.deliveryStatus == .queued || $0.deliveryStatus == .sending }
-            try await store.markChatSent(messageIDs: queued.map(\.id))
-            for reply in batch {
-                var message = reply.message
-                if message.deliveryStatus == .queued || message.deliveryStatus == .sending { message.deliveryStatus = .sent }
-                let targets = state.withLock { s in
-                    reply.visitors.flatMap { s.connections[Key(channel: reply.channel, visitor: $0)].map { Array($0.values) } ?? [] }
-                }
-                for push in targets { push.enqueue(message) }
-                last = message.id
+            let events = try await store.events(after: last, limit: 1000)
+            guard let newest = events.last?.seq else { return }
+            var wanted: [Int64] = []
+            for event in events where event.type == .messageAdded {
+                guard case .string(let kind)? = event.data["kind"], kind == MessageKind.outbound.rawValue || kind == MessageKind.bot.rawValue,
+                      case .string(let channel)? = event.data["channel"], channels.contains(channel),
+                      case .number(let id)? = event.data["messageID"] else { continue }
+                wanted.append(Int64(id))
             }
-            if batch.count < 500 { return }
+            if let lowest = wanted.min(), let highest = wanted.max() {
+                var pending = Set(wanted)
+                var replies: [ChatReply] = []
+                var after = lowest - 1
+                while !pending.isEmpty, after < highest {
+                    let batch = try await store.chatReplies(channels: channels, after: after, limit: 500)
+                    guard let tail = batch.last else { break }
+                    replies += batch.filter { pending.remove($0.message.id) != nil }
+                    after = tail.message.id
+                }
+                try await push(replies)
+            }
+            last = newest
+            if events.count < 1000 { return }
+        }
+    }
+
+    /// Marks `replies` sent (before any is written to a connection, so a visitor who has the frame never
+    /// finds its outbox row still queued), then hands each to its visitors' open connections.
+    private func push(_ replies: [ChatReply]) async throws {
+        let queued = replies.map(\.message).filter { $0.deliveryStatus == .queued || $0.deliveryStatus == .sending }
+        try await store.markChatSent(messageIDs: queued.map(\.id))
+        for reply in replies {
+            var message = reply.message
+            if message.deliveryStatus == .queued || message.deliveryStatus == .sending { message.deliveryStatus = .sent }
+            let targets = state.withLock { s in
+                reply.visitors.flatMap { s.connections[Key(channel: reply.channel, visitor: $0)].map { Array($0.values) } ?? [] }
+            }
+            for push in targets { push.enqueue(message) }
         }
     }
 }

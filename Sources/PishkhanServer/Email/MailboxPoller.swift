@@ -20,6 +20,8 @@ public final class MailboxPoller: Service, Sendable {
     let store: any Store
     let rules: PriorityRules
     let logger: Logger
+    /// Held while polling, so one process of a cluster reads the mailbox at a time; nil polls unconditionally.
+    let lease: ClusterLease?
     /// Messages fetched with one command (and one login) whose ingests then run together (sharing group
     /// commits) and are flagged with one command.
     static let batch = 256
@@ -28,8 +30,10 @@ public final class MailboxPoller: Service, Sendable {
     /// UIDs per `UID SEARCH`.
     static let searchWindow: UInt32 = 1000
 
-    public init(config: EmailChannelConfig, channel: ChannelSettings, password: String, store: any Store, rules: PriorityRules, logger: Logger) throws {
+    public init(config: EmailChannelConfig, channel: ChannelSettings, password: String, store: any Store, rules: PriorityRules, logger: Logger,
+                leaseDuration: TimeInterval? = nil) throws {
         guard let imap = config.imap else { throw MailError("channel \(config.channel) has no imap section") }
+        self.lease = leaseDuration.map { ClusterLease(store: store, name: "mailbox:\(config.channel)", duration: $0, logger: logger) }
         self.config = config
         self.channel = channel
         self.client = try IMAPClient(settings: imap.settings(password: password))
@@ -198,24 +202,28 @@ public final class MailboxPoller: Service, Sendable {
 
     private func loop() async {
         var failures = 0
+        var holding = false
         while !Task.isCancelled {
             do {
-                let report = try await poll()
-                if let error = report.error { throw MailError(error) }
-                failures = 0
-                if report.fetched > 0 {
-                    logger.info("mailbox polled", metadata: [
-                        "channel": "\(config.channel)", "stored": "\(report.stored)", "duplicates": "\(report.duplicates)",
-                        "quarantined": "\(report.quarantined)", "watermark": "\(report.watermark)",
-                    ])
+                guard let lease else {
+                    try await pollAndWait()
+                    failures = 0
+                    continue
                 }
-                // New mail at once through IDLE where the server has it; otherwise poll again later.
-                let next = try await client.select(config.mailbox)
-                if case .unsupported = try await client.idle(in: config.mailbox, timeout: config.pollInterval, knownUIDNext: next.uidNext) {
-                    try await Task.sleep(for: config.pollInterval)
+                if try await lease.whileHeld({ try await self.pollAndWait() }) {
+                    if !holding { logger.info("mailbox lease taken; this process polls", metadata: ["channel": "\(config.channel)"]) }
+                    holding = true
+                    failures = 0
+                } else {
+                    holding = false
+                    // Another process polls; try again well before its lease could run out unrenewed.
+                    try await Task.sleep(for: .seconds(lease.duration / 3))
                 }
             } catch is CancellationError {
-                return
+                break
+            } catch let lost as LeaseLost {
+                holding = false
+                logger.notice("mailbox lease lost; another process polls", metadata: ["channel": "\(config.channel)", "error": "\(lost)"])
             } catch {
                 failures += 1
                 logger.error("mailbox poll failed; backing off", metadata: ["channel": "\(config.channel)", "error": "\(error)", "attempt": "\(failures)"])
@@ -223,6 +231,23 @@ public final class MailboxPoller: Service, Sendable {
                 let seconds = min(300, 1 << min(failures, 9))
                 try? await Task.sleep(for: .seconds(seconds))
             }
+        }
+        if holding { await lease?.release() }
+    }
+
+    /// One poll, then a wait for new mail: IDLE where the server has it, otherwise the poll interval.
+    private func pollAndWait() async throws {
+        let report = try await poll()
+        if let error = report.error { throw MailError(error) }
+        if report.fetched > 0 {
+            logger.info("mailbox polled", metadata: [
+                "channel": "\(config.channel)", "stored": "\(report.stored)", "duplicates": "\(report.duplicates)",
+                "quarantined": "\(report.quarantined)", "watermark": "\(report.watermark)",
+            ])
+        }
+        let next = try await client.select(config.mailbox)
+        if case .unsupported = try await client.idle(in: config.mailbox, timeout: config.pollInterval, knownUIDNext: next.uidNext) {
+            try await Task.sleep(for: config.pollInterval)
         }
     }
 }

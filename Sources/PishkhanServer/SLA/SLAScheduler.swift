@@ -16,14 +16,18 @@ public final class SLAScheduler: Service, Sendable {
     private let logger: Logger
     private let metrics: ServerMetrics?
     private let queue = Mutex(SLATimerQueue())
+    /// How often the store is swept for due clocks this process has no timer for: those another process
+    /// of the cluster set, or one a crash lost.
+    private let sweep: Duration
     /// How many clocks one transaction fires at most.
     static let batch = 512
 
     public init(
-        store: any Store, clock: any WallClock = SystemWallClock(), tick: Duration = .milliseconds(10), logger: Logger,
-        metrics: ServerMetrics? = nil
+        store: any Store, clock: any WallClock = SystemWallClock(), tick: Duration = .milliseconds(10), sweep: Duration = .seconds(1),
+        logger: Logger, metrics: ServerMetrics? = nil
     ) {
         self.store = store
+        self.sweep = sweep
         self.metrics = metrics
         self.clock = clock
         self.tick = tick
@@ -53,6 +57,20 @@ public final class SLAScheduler: Service, Sendable {
     /// Live timers.
     public var pending: Int { queue.withLock { $0.count } }
 
+    /// Fires what the store says is due, whoever set the timer. Returns the alerts this process recorded.
+    @discardableResult
+    public func sweepStore() async throws -> [SLAAlert] {
+        var alerts: [SLAAlert] = []
+        while true {
+            let due = try await store.dueSLATimers(limit: Self.batch)
+            if due.isEmpty { return alerts }
+            let fired = try await store.fireSLA(due)
+            alerts += fired
+            // Fired elsewhere meanwhile, or stale: what is left is for the next sweep.
+            if due.count < Self.batch || fired.isEmpty { return alerts }
+        }
+    }
+
     /// Records everything due by now, in batches. A batch that fails goes back into the queue.
     @discardableResult
     public func fireDue() async throws -> [SLAAlert] {
@@ -80,9 +98,15 @@ public final class SLAScheduler: Service, Sendable {
 
     private func loop() async {
         var failures = 0
+        var lastSweep = ContinuousClock.now
         while !Task.isCancelled {
             do {
-                for alert in try await fireDue() {
+                var alerts = try await fireDue()
+                if ContinuousClock.now - lastSweep >= sweep {
+                    lastSweep = .now
+                    alerts += try await sweepStore()
+                }
+                for alert in alerts {
                     logger.notice("SLA \(alert.kind.rawValue)", metadata: [
                         "ticket": "\(alert.ticketID)", "metric": "\(alert.metric.rawValue)", "policy": "\(alert.policy)",
                     ])

@@ -6,24 +6,38 @@ extension PostgresStore: AgentStore {
     /// Creates an agent and returns its bearer token. Only the token's SHA-256 is stored; the token itself is
     /// shown this once.
     public func createAgent(name: String, role: Role, email: String?, groups: [String], capacity: Int?) async throws -> (Agent, token: String) {
+        try await write { connection, _ in
+            try await insertAgent(connection, name: name, role: role, email: email, groups: groups, capacity: capacity)
+        }
+    }
+
+    /// Under an advisory lock, so of several processes starting at once on a fresh database one creates it.
+    public func createFirstAdmin() async throws -> (Agent, token: String)? {
+        try await write { connection, _ in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('first-admin', 0))", logger: logger)
+            guard try await connection.value(Int64.self, "SELECT COUNT(*) FROM agents WHERE role <> 'integration'", logger: logger) == 0
+            else { return nil }
+            return try await insertAgent(connection, name: "Administrator", role: .admin, email: nil, groups: [], capacity: nil)
+        }
+    }
+
+    private func insertAgent(_ connection: PostgresConnection, name: String, role: Role, email: String?, groups: [String],
+                             capacity: Int?) async throws -> (Agent, token: String) {
         let name = try AgentToken.validatedName(name, capacity: capacity)
         let token = AgentToken.generate()
         let now = clock()
         let groupsText = JSONText.encode(SQLiteStore.cleanTags(groups))
-        let agent = try await write { connection, _ in
-            let row = try await connection.rows("""
-                INSERT INTO agents (name, email, role, groups, capacity, created_at)
-                VALUES (\(name), \(email), \(role.rawValue), \(groupsText), \(capacity.map(Int64.init)), \(now.seconds))
-                RETURNING *
-                """, logger: logger)[0]
-            let agent = try PGRows.agent(row)
-            try await connection.query("""
-                INSERT INTO agent_tokens (agent_id, token_hash, created_at) VALUES (\(agent.id), \(ByteBuffer(data: AgentToken.hash(token))), \(now.seconds))
-                """, logger: logger)
-            try await PGAudit.write(connection, logger: logger, at: now, actor: nil, action: "agent.create", targetType: "agent",
-                                    targetID: agent.id, details: ["role": .string(role.rawValue)])
-            return agent
-        }
+        let row = try await connection.rows("""
+            INSERT INTO agents (name, email, role, groups, capacity, created_at)
+            VALUES (\(name), \(email), \(role.rawValue), \(groupsText), \(capacity.map(Int64.init)), \(now.seconds))
+            RETURNING *
+            """, logger: logger)[0]
+        let agent = try PGRows.agent(row)
+        try await connection.query("""
+            INSERT INTO agent_tokens (agent_id, token_hash, created_at) VALUES (\(agent.id), \(ByteBuffer(data: AgentToken.hash(token))), \(now.seconds))
+            """, logger: logger)
+        try await PGAudit.write(connection, logger: logger, at: now, actor: nil, action: "agent.create", targetType: "agent",
+                                targetID: agent.id, details: ["role": .string(role.rawValue)])
         return (agent, token)
     }
 

@@ -125,6 +125,17 @@ extension PostgresStore: SLAStore {
         return timers
     }
 
+    public func dueSLATimers(limit: Int) async throws -> [SLATimerQueue.Key] {
+        let now = clock().seconds
+        var keys: [SLATimerQueue.Key] = []
+        for try await (ticket, metric) in try await client.query(
+            "SELECT ticket_id, metric FROM sla_clocks WHERE next_fire_at <= \(now) ORDER BY next_fire_at LIMIT \(Int64(max(1, limit)))",
+            logger: logger).decode((Int64, String).self) {
+            if let metric = SLAMetric(rawValue: metric) { keys.append(SLATimerQueue.Key(ticketID: ticket, metric: metric)) }
+        }
+        return keys
+    }
+
     /// Records what has fallen due among `keys`, once cluster-wide: each clock's row is locked while it is
     /// fired, so a process firing the same timer a moment later finds it already fired, and the alert's
     /// unique key stands behind that.

@@ -176,6 +176,10 @@ extension PostgresStore: TicketStore {
             throw StoreError.conflict("ticket \(ticketID) is closed; the customer's next message opens a new ticket")
         }
         let t = now.seconds
+        // One writer per customer at a time, so their agent and bot messages get ids in commit order: a chat
+        // visitor's replay and live push go by id and must never see a smaller one commit after a larger.
+        let customerKey = "agent-messages:\(ticket.customerID)"
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(customerKey), 0))", logger: logger)
         let subject = isPublic ? "Re: \(ticket.subject) [#\(ticket.number)]" : nil
         let delivery = isPublic ? DeliveryStatus.queued.rawValue : nil
         let messageID = try await connection.value(Int64.self, """

@@ -50,13 +50,23 @@ public final class PostgresStore: Sendable, Service {
         }
     }
 
+    /// What went wrong talking to the database, in words (a `PSQLError` prints only a generic text, so that
+    /// nothing sensitive leaks): its kind, the server's message or the connection's failure. Never the password.
+    public static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        var parts = ["\(error.code)"]
+        if let message = error.serverInfo?[.message] { parts.append(message) }
+        if let underlying = error.underlying { parts.append("\(underlying)") }
+        return parts.joined(separator: ": ")
+    }
+
     /// Runs `body` with the store's pool running, for commands and tests that use the store without a
     /// service group; the pool stops when `body` returns.
     public static func withStore<T: Sendable>(
-        url: PostgresURL, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init, migrate: Bool = true,
-        _ body: @Sendable (PostgresStore) async throws -> T
+        url: PostgresURL, normalizer: IdentityNormalizer = IdentityNormalizer(), logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
+        migrate: Bool = true, _ body: @Sendable (PostgresStore) async throws -> T
     ) async throws -> T {
-        let store = try PostgresStore(url: url, logger: logger, clock: clock)
+        let store = try PostgresStore(url: url, normalizer: normalizer, logger: logger, clock: clock)
         // The body waits until the pool's `run()` has been called, so no lease is asked of a pool not yet running.
         let (started, starting) = AsyncStream<Void>.makeStream()
         return try await withThrowingTaskGroup(of: T?.self) { group in

@@ -1,0 +1,185 @@
+import Foundation
+import PishkhanCore
+import PishkhanStore
+import PishkhanTestSupport
+
+/// `pishkhan-bench ingest --database postgres://…` (or `--local-postgres`): real `pishkhan serve`
+/// processes sharing one PostgreSQL database, under one wrk load split evenly between them, then the open
+/// queue over a million tickets.
+struct ClusterBench {
+    let url: PostgresURL
+    /// The text of `url`, handed to the servers.
+    let urlText: String
+    let processes: [Int]
+    let connections: Int
+    let seconds: Int
+    let customers: Int
+    let tickets: Int
+    let scratch: URL
+
+    /// The `pishkhan` executable next to this one (`swift build -c release` builds both).
+    static var serverBinary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pishkhan")
+    }
+
+    func run() async throws -> [String: JSONValue] {
+        guard FileManager.default.isExecutableFile(atPath: Self.serverBinary.path) else {
+            throw BenchError("\(Self.serverBinary.path) is missing: swift build -c release --product pishkhan")
+        }
+        var rounds: [JSONValue] = []
+        var single: Double?
+        for count in processes {
+            try resetDatabase()
+            let round = try await ingestRound(processes: count)
+            let rate = round.rate
+            single = single ?? (count == 1 ? rate : nil)
+            var fields = round.report
+            if let single, count > 1 { fields["speedupOverOne"] = .number((rate / single).rounded(to: 2)) }
+            rounds.append(.object(fields))
+        }
+        try resetDatabase()
+        return [
+            "database": .string(url.redacted),
+            "clusterIngest": .object([
+                "rounds": .array(rounds),
+                "target": .string("3 processes ≥ 2 × 1 process"),
+                "client": .string("wrk, \(connections) connections split evenly between the processes, \(seconds) s per round"),
+            ]),
+            "ticketQueue": try await queueRound(),
+        ]
+    }
+
+    // MARK: Ingest
+
+    func ingestRound(processes count: Int) async throws -> (rate: Double, report: [String: JSONValue]) {
+        let servers = try await startServers(count)
+        defer { for server in servers { server.stop() } }
+        let token = try servers.lazy.compactMap { $0.adminToken() }.first ?? { throw BenchError("no server printed the admin token") }()
+        let perProcess = max(1, connections / count)
+        // One wrk per process, all at once; each posts distinct messages (its instance number is part of
+        // every external id).
+        let results = try await withThrowingTaskGroup(of: Wrk.Result.self) { group in
+            for (instance, server) in servers.enumerated() {
+                let script = scratch.appendingPathComponent("inbound-\(count)-\(instance).lua")
+                try WrkScript.inbound(token: token, customers: customers, instance: instance).write(to: script, atomically: true, encoding: .utf8)
+                group.addTask {
+                    try Wrk.run(["-t1", "-c\(perProcess)", "-d\(seconds)s", "--latency", "-s", script.path,
+                                 "http://127.0.0.1:\(server.port)/api/v1/inbound"])
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let rate = results.reduce(0) { $0 + $1.requestsPerSecond }
+        return (rate, [
+            "processes": .int(Int64(count)), "messagesPerSecond": .number(rate.rounded()),
+            "perProcess": .array(results.map { .object(["requestsPerSecond": .number($0.requestsPerSecond.rounded()), "latencyMs": $0.latency]) }),
+            "non2xx": .int(Int64(results.reduce(0) { $0 + $1.non2xx })),
+            "socketErrors": .int(Int64(results.reduce(0) { $0 + $1.socketErrors })),
+        ])
+    }
+
+    // MARK: Queue
+
+    /// A million tickets written straight into the tables (intake would take most of an hour here), a
+    /// third open with due times spread over a week, then `GET /api/v1/tickets?status=open` on one server.
+    func queueRound() async throws -> JSONValue {
+        let seedStart = ContinuousClock.now
+        // Migrated by a server first, so the schema is the real one.
+        let servers = try await startServers(1)
+        defer { for server in servers { server.stop() } }
+        let token = try servers[0].adminToken() ?? { throw BenchError("the server printed no admin token") }()
+        try psql("""
+            INSERT INTO customers (name, search_name, first_seen_at, last_contact_at, created_at, updated_at)
+                SELECT 'Customer ' || g, 'customer ' || g, 1.79e9, 1.79e9, 1.79e9, 1.79e9 FROM generate_series(1, \(tickets)) g;
+            INSERT INTO tickets (subject, search_text, status, priority, channel, channel_kind, customer_id, last_activity_at, message_count,
+                    created_at, updated_at, due_sort)
+                SELECT 'Order ' || g || ' question', 'order ' || g || ' question', CASE WHEN g % 3 = 0 THEN 'open' ELSE 'closed' END,
+                    'normal', 'support-email', 'email', g, 1.79e9 + g, 1, 1.79e9 + g, 1.79e9 + g,
+                    CASE WHEN g % 3 = 0 THEN 1.79e9 + (g * 7919) % 604800 ELSE 1e15 END
+                FROM generate_series(1, \(tickets)) g;
+            ANALYZE;
+            """)
+        let seeded = (ContinuousClock.now - seedStart).seconds
+        let headers = ["-H", "Authorization: Bearer \(token)"]
+        let base = "http://127.0.0.1:\(servers[0].port)/api/v1/tickets?status=open"
+        let first = try Wrk.run(["-t1", "-c1", "-d\(seconds)s", "--latency"] + headers + [base])
+        let updated = try Wrk.run(["-t1", "-c1", "-d\(seconds)s", "--latency"] + headers + [base + "&sort=updated"])
+        return .object([
+            "tickets": .int(Int64(tickets)), "open": .int(Int64(tickets / 3)), "seedSeconds": .number(seeded.rounded(to: 1)),
+            "firstPage": .object(["requestsPerSecond": .number(first.requestsPerSecond.rounded()), "latencyMs": first.latency]),
+            "sortedByUpdated": .object(["requestsPerSecond": .number(updated.requestsPerSecond.rounded()), "latencyMs": updated.latency]),
+            "target": .string("p99 ≤ 15 ms"),
+        ])
+    }
+
+    // MARK: Plumbing
+
+    /// An empty database for each round: the bench owns it.
+    func resetDatabase() throws {
+        try psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    }
+
+    func psql(_ sql: String) throws {
+        var arguments = ["env"]
+        if let password = url.password { arguments.append("PGPASSWORD=\(password)") }
+        arguments += ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", url.host, "-p", "\(url.port)", "-U", url.user, "-d", url.database, "-c", sql]
+        _ = try ProcessRunner.run(arguments)
+    }
+
+    func startServers(_ count: Int) async throws -> [BenchServer] {
+        let channels = scratch.appendingPathComponent("channels")
+        try FileManager.default.createDirectory(at: channels, withIntermediateDirectories: true)
+        try "kind: email\nname: Support email\nassignment:\n  rule: none\n".write(
+            to: channels.appendingPathComponent("support-email.yaml"), atomically: true, encoding: .utf8)
+        try "kind: sms\nname: SMS\nthreadWindowHours: 24\n".write(to: channels.appendingPathComponent("sms.yaml"), atomically: true, encoding: .utf8)
+        var servers: [BenchServer] = []
+        for i in 0..<count {
+            servers.append(try BenchServer(binary: Self.serverBinary, database: urlText, channels: channels,
+                                           directory: scratch.appendingPathComponent("server-\(UUID().uuidString)-\(i)")))
+        }
+        for server in servers { try await server.waitUntilReady() }
+        return servers
+    }
+}
+
+/// One `pishkhan serve` child process on a free loopback port, stopped by pid.
+final class BenchServer: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let output: URL
+
+    init(binary: URL, database: String, channels: URL, directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        port = try LoopbackPort.free()
+        output = directory.appendingPathComponent("stdout")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        process.executableURL = binary
+        process.environment = ProcessInfo.processInfo.environment.merging(["PISHKHAN_DATABASE_URL": database]) { _, new in new }
+        process.arguments = ["serve", "--port", "\(port)", "--data", directory.path, "--channels", channels.path,
+                             "--knowledge-base", directory.appendingPathComponent("no-kb").path, "--log-level", "error",
+                             "--sla", URL(fileURLWithPath: "SLA/sla.yaml").path]
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func waitUntilReady() async throws {
+        for _ in 0..<1200 {
+            guard process.isRunning else { throw BenchError("pishkhan serve exited with \(process.terminationStatus)") }
+            if (try? Wrk.probe(port)) == true { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw BenchError("pishkhan serve did not listen on \(port)")
+    }
+
+    func adminToken() -> String? {
+        guard let text = try? String(contentsOf: output, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix("PISHKHAN_ADMIN_TOKEN=") }.map { String($0.dropFirst("PISHKHAN_ADMIN_TOKEN=".count)) }
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+    }
+}
