@@ -95,7 +95,7 @@ struct ClusterBench {
                     created_at, updated_at, due_sort)
                 SELECT 'Order ' || g || ' question', 'order ' || g || ' question', CASE WHEN g % 3 = 0 THEN 'open' ELSE 'closed' END,
                     'normal', 'support-email', 'email', g, 1.79e9 + g, 1, 1.79e9 + g, 1.79e9 + g,
-                    CASE WHEN g % 3 = 0 THEN 1.79e9 + (g * 7919) % 604800 ELSE 1e15 END
+                    CASE WHEN g % 3 = 0 THEN 1.79e9 + (g::bigint * 7919) % 604800 ELSE 1e15 END
                 FROM generate_series(1, \(tickets)) g;
             ANALYZE;
             """)

@@ -47,6 +47,11 @@ struct StorageOptions: ParsableArguments {
     func withStore<T: Sendable>(logger: Logger, _ body: @Sendable (any Store, _ description: String) async throws -> T) async throws -> T {
         let normalizer = IdentityNormalizer(defaultCountryCode: countryCode)
         if let url = try postgresURL {
+            do {
+                try await PostgresStore.checkReachable(url, logger: logger)
+            } catch {
+                throw ValidationError("PostgreSQL at \(url.redacted) cannot be reached: \(PostgresStore.describe(error))")
+            }
             return try await PostgresStore.withStore(url: url, normalizer: normalizer, logger: logger, migrate: false) { store in
                 do {
                     try await store.migrate()

@@ -3,13 +3,15 @@ import Foundation
 import Logging
 import PishkhanCore
 import PostgresNIO
+import Synchronization
 
 extension PostgresStore: IntakeStore {
-    /// Stores an inbound message exactly once across every process sharing the database: the transaction
-    /// first takes an advisory lock on each identity the message names, so two processes handed messages
-    /// from the same new sender at once create one customer, and a retry of the same message waits for the
-    /// first attempt and then finds it. A deadlock or a unique-key race the locks did not foresee rolls the
-    /// transaction back and runs it again.
+    /// Stores an inbound message exactly once across every process sharing the database. Concurrent ingests
+    /// of this process share transactions (`PGIngestBatcher`): one commit, one flush to disk and one turn on
+    /// the event counter for a whole batch. Each transaction first takes an advisory lock on every identity
+    /// its messages name, all in one sorted order, so two processes handed messages from the same new sender
+    /// at once create one customer, a retry of the same message waits for the first attempt and then finds
+    /// it, and two batches never deadlock on each other's locks.
     public func ingest(_ message: InboundMessage, channel: ChannelSettings, rules: PriorityRules) async throws -> IngestResult {
         var prepared = try Intake.Prepared(message, channel: channel, rules: rules, normalizer: normalizer)
         // Content-addressed like the SQLite store's files; here the bytes go into `blobs` in the ingest
@@ -17,18 +19,117 @@ extension PostgresStore: IntakeStore {
         prepared.files = message.attachments.map { attachment in
             (attachment, attachment.sha256.flatMap { AttachmentFiles.isHash($0) ? $0 : nil } ?? Hex.encode(SHA256.hash(data: attachment.content)))
         }
-        let work = prepared
+        return try await batcher.submit(PGIngestBatcher.Job(prepared: prepared, channel: channel, rules: rules))
+    }
+
+    /// One transaction for `jobs`, in order; the whole batch fails if one job does.
+    func ingestBatch(_ jobs: [PGIngestBatcher.Job]) async throws -> [IngestResult] {
+        let now = clock()
+        return try await write { connection, log in
+            let keys = Set(jobs.flatMap(\.prepared.lockKeys))
+            for key in keys.sorted() {
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
+            }
+            var results: [IngestResult] = []
+            results.reserveCapacity(jobs.count)
+            for job in jobs {
+                results.append(try await PGIntake(connection: connection, logger: logger, now: now)
+                    .ingest(job.prepared, channel: job.channel, rules: job.rules, sla: slaConfiguration(), log: &log))
+            }
+            return results
+        }
+    }
+
+    /// One job in a transaction of its own, run again after a deadlock or a unique-key race.
+    func ingestAlone(_ job: PGIngestBatcher.Job) async throws -> IngestResult {
         var attempt = 0
         while true {
             attempt += 1
-            let now = clock()
             do {
-                return try await write { connection, log in
-                    try await PGIntake(connection: connection, logger: logger, now: now)
-                        .ingest(work, channel: channel, rules: rules, sla: slaConfiguration(), log: &log)
-                }
+                return try await ingestBatch([job])[0]
             } catch let error as PSQLError where attempt < 4 && error.isRetryable {
                 logger.debug("Ingest transaction conflicted; running it again", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
+            }
+        }
+    }
+}
+
+extension Intake.Prepared {
+    /// The advisory-lock keys of every identity the message names.
+    var lockKeys: [String] {
+        [identityKind.rawValue + ":" + address] + (contacts + unverifiedContacts).map { $0.0.rawValue + ":" + $0.1 }
+    }
+}
+
+/// Group commit for PostgreSQL intake: ingests waiting at the same moment share one transaction, several
+/// batches run at once on separate connections, and every caller is answered only after its batch
+/// committed. A batch that fails is run again message by message, so one bad message costs only itself.
+final class PGIngestBatcher: Sendable {
+    struct Job: Sendable {
+        var prepared: Intake.Prepared
+        var channel: ChannelSettings
+        var rules: PriorityRules
+    }
+    private struct Waiting {
+        var job: Job
+        var continuation: CheckedContinuation<IngestResult, any Error>
+    }
+    private struct State {
+        var queue: [Waiting] = []
+        var running = 0
+    }
+    private let state = Mutex(State())
+    private struct Owner {
+        weak var store: PostgresStore?
+    }
+    /// Set once by the store that owns this batcher (weakly: the store owns the batcher).
+    private let owner = Mutex(Owner())
+    static let maxBatch = 256
+    /// Transactions in flight at once: they overlap their statements and queue only for the event counter
+    /// and the commit's flush.
+    static let concurrentBatches = 4
+
+    func attach(_ store: PostgresStore) { owner.withLock { $0.store = store } }
+
+    func submit(_ job: Job) async throws -> IngestResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let start = state.withLock { s -> Bool in
+                s.queue.append(Waiting(job: job, continuation: continuation))
+                guard s.running < Self.concurrentBatches else { return false }
+                s.running += 1
+                return true
+            }
+            if start { Task { await self.drain() } }
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let batch = state.withLock { s -> [Waiting] in
+                let n = min(s.queue.count, Self.maxBatch)
+                let batch = Array(s.queue.prefix(n))
+                s.queue.removeFirst(n)
+                if batch.isEmpty { s.running -= 1 }
+                return batch
+            }
+            if batch.isEmpty { return }
+            guard let store = owner.withLock({ $0.store }) else {
+                for waiting in batch { waiting.continuation.resume(throwing: CancellationError()) }
+                continue
+            }
+            do {
+                let results = try await store.ingestBatch(batch.map(\.job))
+                for (waiting, result) in zip(batch, results) { waiting.continuation.resume(returning: result) }
+            } catch {
+                // Something in the batch failed and it rolled back: each message on its own, so a failure
+                // (a message refused, a deadlock) costs only that message.
+                for waiting in batch {
+                    do {
+                        waiting.continuation.resume(returning: try await store.ingestAlone(waiting.job))
+                    } catch {
+                        waiting.continuation.resume(throwing: error)
+                    }
+                }
             }
         }
     }
@@ -52,12 +153,7 @@ struct PGIntake {
                 log: inout PostgresEventLog) async throws -> IngestResult {
         let clocks = PGClockBook(connection: connection, logger: logger, config: sla, now: now)
         let m = p.message
-        // 0. One sender at a time, cluster-wide, in a fixed order so two messages naming the same people
-        // cannot deadlock.
-        let keys = Set([p.identityKind.rawValue + ":" + p.address] + (p.contacts + p.unverifiedContacts).map { $0.0.rawValue + ":" + $0.1 })
-        for key in keys.sorted() {
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
-        }
+        // The transaction holds the advisory locks of the message's identities (`ingestBatch`).
         // 1. The idempotency key: the same (channel, external id) returns the first result.
         if let dup = try await connection.first("""
             SELECT m.id, m.ticket_id, t.customer_id FROM messages m JOIN tickets t ON t.id = m.ticket_id

@@ -28,6 +28,8 @@ public final class PostgresStore: Sendable, Service {
     let normalizer: IdentityNormalizer
     /// The SLA policies and calendars in force: loaded by `prepare()`, reloaded when any process changes them.
     let sla = Mutex(try! SLAConfiguration())
+    /// Shares transactions between concurrent ingests.
+    let batcher = PGIngestBatcher()
 
     public init(url: PostgresURL, normalizer: IdentityNormalizer = IdentityNormalizer(), logger: Logger,
                 clock: @escaping @Sendable () -> Date = Date.init) throws {
@@ -36,6 +38,7 @@ public final class PostgresStore: Sendable, Service {
         self.clock = clock
         self.normalizer = normalizer
         self.client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+        batcher.attach(self)
     }
 
     /// Runs the connection pool and the event listener until cancelled or the service group shuts down.
@@ -48,6 +51,14 @@ public final class PostgresStore: Sendable, Service {
             try? await gracefulShutdown()
             group.cancelAll()
         }
+    }
+
+    /// Opens one connection and closes it: a start-up check that fails within the URL's `connect_timeout`
+    /// with the reason, where a pool would keep retrying for a minute first.
+    public static func checkReachable(_ url: PostgresURL, logger: Logger) async throws {
+        let connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 0, logger: logger)
+        defer { Task { try? await connection.close() } }
+        try await connection.query("SELECT 1", logger: logger)
     }
 
     /// What went wrong talking to the database, in words (a `PSQLError` prints only a generic text, so that
