@@ -54,10 +54,9 @@ struct PGIntake {
         let m = p.message
         // 0. One sender at a time, cluster-wide, in a fixed order so two messages naming the same people
         // cannot deadlock.
-        let keys = Set([p.identityKind.rawValue + ":" + p.address] + (p.contacts + p.unverifiedContacts).map { $0.0.rawValue + ":" + $0.1 })
-        for key in keys.sorted() {
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
-        }
+        let keys = [PGCustomers.lockKey(p.identityKind.rawValue, p.address)]
+            + (p.contacts + p.unverifiedContacts).map { PGCustomers.lockKey($0.0.rawValue, $0.1) }
+        try await PGCustomers.lock(connection, logger: logger, keys: Set(keys))
         // 1. The idempotency key: the same (channel, external id) returns the first result.
         if let dup = try await connection.first("""
             SELECT m.id, m.ticket_id, t.customer_id FROM messages m JOIN tickets t ON t.id = m.ticket_id
