@@ -55,7 +55,6 @@ struct StorageOptions: ParsableArguments {
                     throw ValidationError("PostgreSQL at \(url.redacted) cannot be used: \(PostgresStore.describe(error))")
                 }
                 let applied = try await store.appliedMigrations()
-                guard let store = store as Any as? any Store else { throw ValidationError("PostgreSQL does not yet store every part serve needs; use SQLite") }
                 return try await body(store, "\(url.redacted), migrations \(applied.joined(separator: ","))")
             }
         }

@@ -29,7 +29,9 @@ import Testing
 
         func stop() {
             for server in servers { server.kill(SIGKILL) }
-            for directory in directories { try? FileManager.default.removeItem(at: directory) }
+            if ProcessInfo.processInfo.environment["PISHKHAN_KEEP_CLUSTER_LOGS"] == nil {
+                for directory in directories { try? FileManager.default.removeItem(at: directory) }
+            }
         }
     }
 
@@ -125,6 +127,9 @@ import Testing
         }
     }
 
+    /// Three servers, PostgreSQL and the test share two cores: a slow answer is not a failure here, a missing one is.
+    static let patience: TimeAmount = .seconds(30)
+
     static func json(_ text: String) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
     }
@@ -169,7 +174,7 @@ import Testing
                 #expect(!seen.isEmpty, "the message committed on A reaches the event stream on C")
 
                 let (status, body) = try await client.postJSON(
-                    "\(cluster.base(1))/tickets/\(ticket)/replies", token: token, body: "{\"text\":\"\(reply)\"}")
+                    "\(cluster.base(1))/tickets/\(ticket)/replies", token: token, body: "{\"text\":\"\(reply)\"}", timeout: Self.patience)
                 #expect(status == .created, "\(String(decoding: body, as: UTF8.self))")
                 while true {
                     let frame = try await next()
@@ -189,7 +194,7 @@ import Testing
                 let (status, body) = try await client.postJSON("\(cluster.base(i % 3))/inbound", token: token, body: """
                     {"channel":"support-email","channelKind":"email","externalID":"<c\(i)@example.com>","sender":{"address":"c\(i)@example.com"},\
                     "subject":"Order \(i)","text":"Where is order \(i)?"}
-                    """)
+                    """, timeout: Self.patience)
                 #expect(status == .created)
                 ticketIDs.append(try #require(Self.json(String(decoding: body, as: UTF8.self))["ticketID"] as? Int))
             }
@@ -198,7 +203,7 @@ import Testing
                     group.addTask {
                         for n in 0..<repliesPerTicket {
                             let (status, _) = try await client.postJSON(
-                                "\(cluster.base((i + n) % 3))/tickets/\(ticket)/replies", token: token, body: "{\"text\":\"reply \(i)-\(n)\"}")
+                                "\(cluster.base((i + n) % 3))/tickets/\(ticket)/replies", token: token, body: "{\"text\":\"reply \(i)-\(n)\"}", timeout: Self.patience)
                             #expect(status == .created)
                         }
                     }
@@ -217,13 +222,13 @@ import Testing
             // 3. A first-response target of 3 seconds: the breach falls due while all three run.
             let (policyStatus, _) = try await client.putJSON("\(cluster.base(0))/sla/policies", token: token, body: """
                 {"policies":[{"id":"fast","calendar":"24x7","targets":{"firstResponse":"3s"}}]}
-                """)
+                """, timeout: Self.patience)
             #expect(policyStatus == .ok)
             try await Task.sleep(for: .seconds(1))  // the other processes reload the policies on the notification
             let (created, body) = try await client.postJSON("\(cluster.base(1))/inbound", token: token, body: """
                 {"channel":"support-email","channelKind":"email","externalID":"<late@example.com>","sender":{"address":"late@example.com"},\
                 "subject":"Still waiting","text":"Hello?"}
-                """)
+                """, timeout: Self.patience)
             #expect(created == .created)
             let late = try #require(Self.json(String(decoding: body, as: UTF8.self))["ticketID"] as? Int)
             let breached = try await follower.wait(for: "sla.breached", ticket: late, timeout: .seconds(20))
@@ -292,7 +297,7 @@ import Testing
             var cursor: String?
             repeat {
                 let page = try await client.getJSON(
-                    "\(cluster.base(survivor))/tickets?limit=200" + (cursor.map { "&cursor=\($0)" } ?? ""), token: token)
+                    "\(cluster.base(survivor))/tickets?limit=200" + (cursor.map { "&cursor=\($0)" } ?? ""), token: token, timeout: Self.patience)
                 let items = page["items"] as? [[String: Any]] ?? []
                 tickets += items.count
                 messages += items.reduce(0) { $0 + (($1["messageCount"] as? Int) ?? 0) }
@@ -305,18 +310,18 @@ import Testing
 }
 
 extension HTTPClient {
-    func putJSON(_ url: String, token: String, body: String) async throws -> (HTTPResponseStatus, Data) {
+    func putJSON(_ url: String, token: String, body: String, timeout: TimeAmount) async throws -> (HTTPResponseStatus, Data) {
         var request = HTTPClientRequest(url: url)
         request.method = .PUT
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: body))
-        let response = try await execute(request, timeout: .seconds(10))
+        let response = try await execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return (response.status, Data(bytes.readableBytesView))
     }
 
     func getJSONArray(_ url: String, token: String, key: String) async throws -> [[String: Any]] {
-        try await getJSON(url, token: token)[key] as? [[String: Any]] ?? []
+        try await getJSON(url, token: token, timeout: .seconds(30))[key] as? [[String: Any]] ?? []
     }
 }

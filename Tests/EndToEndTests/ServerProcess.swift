@@ -32,14 +32,17 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = ["serve", "--port", String(port), "--data", dataDirectory.path, "--channels", channels.path,
                              "--knowledge-base", (knowledgeBase ?? dataDirectory.appendingPathComponent("no-kb")).path, "--log-level", "warning",
                              "--sla", Self.repository.appendingPathComponent("SLA/sla.yaml").path]
+        process.standardError = FileHandle.nullDevice
         if let outputFile {
             _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: outputFile)
+            let log = outputFile.appendingPathExtension("log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
             self.outputFile = outputFile
         } else {
             process.standardOutput = output
         }
-        process.standardError = FileHandle.nullDevice
         try process.run()
     }
 
@@ -108,13 +111,13 @@ struct ServerError: Error, CustomStringConvertible {
 
 extension HTTPClient {
     /// POSTs JSON; returns status and body, or throws on a transport error (connection refused, reset).
-    func postJSON(_ url: String, token: String, body: String) async throws -> (HTTPResponseStatus, Data) {
+    func postJSON(_ url: String, token: String, body: String, timeout: TimeAmount = .seconds(5)) async throws -> (HTTPResponseStatus, Data) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: body))
-        let response = try await execute(request, timeout: .seconds(5))
+        let response = try await execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return (response.status, Data(bytes.readableBytesView))
     }
@@ -124,10 +127,10 @@ extension HTTPClient {
         return String(buffer: try await response.body.collect(upTo: 16 << 20))
     }
 
-    func getJSON(_ url: String, token: String) async throws -> [String: Any] {
+    func getJSON(_ url: String, token: String, timeout: TimeAmount = .seconds(10)) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        let response = try await execute(request, timeout: .seconds(10))
+        let response = try await execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 16 << 20)
         return (try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))) as? [String: Any] ?? [:]
     }

@@ -5,15 +5,14 @@ import PishkhanStore
 import PishkhanTestSupport
 import Testing
 
-/// The parts of `Store` both backends implement, checked the same way on each: SQLite in memory, and a
-/// database of its own on a real PostgreSQL (one server for the test process, stopped by pid at exit).
-/// A part joins `Conforming` when the PostgreSQL backend implements it, and its tests take a `Backend`.
+/// The store conformance suite: every store test takes a `Backend` and runs the same assertions on each, SQLite
+/// in memory and a database of its own on a real PostgreSQL (one server for the test process, stopped by pid
+/// at exit).
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite, postgres
     var testDescription: String { rawValue }
 
-    typealias Conforming = AgentStore & EventStore & KnowledgeStore & LeaseStore & IntakeStore & TicketStore & SLAStore & MailboxStore
-        & CustomerStore & BotStore & ChatStore & ChatWebhookStore & SMSStore
+    typealias Conforming = Store
 
     /// Runs `body` with a fresh, migrated store on this backend.
     func withStore<T: Sendable>(clock: TestClock = TestClock(), _ body: @Sendable (any Conforming) async throws -> T) async throws -> T {

@@ -187,6 +187,8 @@ public final class PostgresStore: Sendable, Service {
 
 }
 
+extension PostgresStore: Store {}
+
 extension PostgresStore: EventStore {
     public func auditLog(limit: Int) async throws -> [AuditEntry] {
         try await client.rows("SELECT * FROM audit_log ORDER BY id DESC LIMIT \(Int64(max(0, limit)))", logger: logger).map { row in
