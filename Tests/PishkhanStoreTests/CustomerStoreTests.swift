@@ -206,3 +206,31 @@ struct CustomerStoreTests {
             .decode(Int64.self).reduce(0, +) > 0
     }
 }
+
+/// Customers changed on one process while another ingests their messages.
+@Suite(.timeLimit(.minutes(2)))
+struct CustomerClusterTests {
+    /// Messages from the source's phone keep arriving on a second process during the merge: each lands on
+    /// the source before the merge (and moves with it) or on the target after it, never on the merged profile.
+    @Test func aMergeWhileAnotherProcessIngestsLeavesNothingOnTheMergedCustomer() async throws {
+        try await PostgresPair.with { a, b async throws in
+            for round in 0..<3 {
+                let phone = "0912200000\(round)"
+                let source = try await a.ingest(Fixture.sms("r\(round)-0", from: phone), channel: Fixture.sms, rules: Fixture.rules).customerID
+                let target = try await a.ingest(Fixture.email("r\(round)-e", from: "r\(round)@example.com"), channel: Fixture.email, rules: Fixture.rules).customerID
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for i in 1...12 {
+                        group.addTask { _ = try await b.ingest(Fixture.sms("r\(round)-\(i)", from: phone), channel: Fixture.sms, rules: Fixture.rules) }
+                    }
+                    group.addTask { _ = try await a.mergeCustomer(id: source, into: target, actor: nil) }
+                    try await group.waitForAll()
+                }
+                let merged = try await a.customerProfile(id: source, timelineLimit: 10, timelineCursor: nil)
+                #expect(merged.customer.mergedInto == target)
+                #expect(merged.identities.isEmpty && merged.tickets.isEmpty, "round \(round): \(merged.tickets.map(\.id))")
+                let messages = try await a.customerProfile(id: target, timelineLimit: 100, timelineCursor: nil).timeline.items.filter { $0.kind == .message }
+                #expect(messages.count == 14, "round \(round): every message on the surviving customer")
+            }
+        }
+    }
+}

@@ -14,7 +14,14 @@ enum PostgresSchema {
     static let migrations: [Migration] = [
         Migration(name: "2026-11-28-core", sql: core),
         Migration(name: "2026-11-29-blobs", sql: blobs),
+        Migration(name: "2026-11-30-identity-prefixes", sql: identityPrefixes),
     ]
+
+    /// Customer search matches identity prefixes in byte order (`COLLATE "C"`, as SQLite compares text); this
+    /// index makes each prefix a range whatever the database's locale.
+    private static let identityPrefixes = """
+        CREATE INDEX identities_prefix ON identities (kind, value COLLATE "C");
+        """
 
     /// Attachments and raw mail, content-addressed: every process reads what any process stored, with no
     /// shared file system.

@@ -100,12 +100,15 @@ extension PostgresStore: CustomerStore {
     }
 
     /// Moves identities, tickets and outside events of `source` to `target`, and records exactly what moved
-    /// so the merge can be undone. Both customers are locked (lower id first, so two merges of the same pair
-    /// cannot deadlock) before anything is read.
+    /// so the merge can be undone. The source's identities are locked as ingest locks them, so a message
+    /// from one of them that another process is storing lands before the merge (and moves with it) or after
+    /// it (on the target), never on the merged profile; then both customers (lower id first, so two merges
+    /// of the same pair cannot deadlock), before anything is read.
     public func mergeCustomer(id source: Int64, into target: Int64, actor: Int64?) async throws -> CustomerMerge {
         try CustomerChanges.checkNotSelf(source, target)
         let now = clock()
         return try await write { connection, log in
+            try await PGCustomers.lockIdentities(connection, logger: logger, customer: source)
             var locked: [Int64: Customer] = [:]
             for id in [source, target].sorted() { locked[id] = try await PGCustomers.fetch(connection, logger: logger, id, lock: .update) }
             let from = locked[source]!, to = locked[target]!
@@ -146,7 +149,8 @@ extension PostgresStore: CustomerStore {
     }
 
     /// Puts back what a merge moved, as `SQLiteStore.undoCustomerMerge` does. The merge row is locked first,
-    /// so two undos of one merge cannot both run; then both customers.
+    /// so two undos of one merge cannot both run; then the identities going back (as ingest locks them, see
+    /// `mergeCustomer`) and both customers.
     public func undoCustomerMerge(customerID: Int64, mergeID: Int64, actor: Int64?) async throws -> CustomerMerge {
         let now = clock()
         return try await write { connection, log in
@@ -156,13 +160,14 @@ extension PostgresStore: CustomerStore {
                 throw StoreError.notFound("merge \(mergeID) of customer \(customerID) does not exist")
             }
             let merge = try PGRows.merge(row)
+            let moved = JSONText.decode(MovedRecords.self, try row["moved"], default: MovedRecords())
+            try await PGCustomers.lockIdentities(connection, logger: logger, ids: moved.identities)
             var locked: [Int64: Customer] = [:]
             for id in [merge.sourceID, merge.targetID].sorted() {
                 locked[id] = try await PGCustomers.fetch(connection, logger: logger, id, lock: .update)
             }
             let target = locked[merge.targetID]!
             try CustomerChanges.checkUndoable(merge, target: target)
-            let moved = JSONText.decode(MovedRecords.self, try row["moved"], default: MovedRecords())
             let before = JSONText.decode(Customer.self, try row["target_before"], default: target)
             for (table, ids) in [("identities", moved.identities), ("tickets", moved.tickets), ("customer_events", moved.events)] where !ids.isEmpty {
                 var update = SQLBuilder("UPDATE \(table) SET customer_id = ")
@@ -243,10 +248,12 @@ extension PostgresStore: CustomerStore {
     }
 
     /// Erasure, as `SQLiteStore.eraseCustomer`: the customer's words go from every table, and attachment
-    /// contents no other message refers to go from `blobs` in the same transaction.
+    /// contents no other message refers to go from `blobs` in the same transaction. The identities are locked
+    /// as ingest locks them (see `mergeCustomer`): a message arriving meanwhile waits, then makes a new customer.
     public func eraseCustomer(id: Int64, actor: Int64?) async throws {
         let now = clock()
         try await write { connection, log in
+            try await PGCustomers.lockIdentities(connection, logger: logger, customer: id)
             try CustomerChanges.checkErasable(try await PGCustomers.fetch(connection, logger: logger, id, lock: .update))
             let t = now.seconds
             let identities = try await connection.value(Int64.self, "SELECT COUNT(*) FROM identities WHERE customer_id = \(id)", logger: logger) ?? 0
@@ -286,8 +293,35 @@ extension PostgresStore: CustomerStore {
     }
 }
 
-/// Customer reads shared by the PostgreSQL parts.
+/// Customer reads and locks shared by the PostgreSQL parts.
 enum PGCustomers {
+    /// The advisory lock key ingest takes for an identity before it looks the sender up (`Intake.Prepared.lockKeys`).
+    static func lockKey(_ kind: String, _ value: String) -> String { kind + ":" + value }
+
+    /// Takes the identity locks `keys` name for the rest of the transaction, in one order everywhere, so
+    /// transactions taking several cannot deadlock.
+    static func lock(_ connection: PostgresConnection, logger: Logger, keys: Set<String>) async throws {
+        for key in keys.sorted() {
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
+        }
+    }
+
+    /// Locks the customer's identities as ingest locks them.
+    static func lockIdentities(_ connection: PostgresConnection, logger: Logger, customer: Int64) async throws {
+        try await lockIdentities(connection, logger: logger, "SELECT kind, value FROM identities WHERE customer_id = \(customer)")
+    }
+
+    /// Locks these identities as ingest locks them.
+    static func lockIdentities(_ connection: PostgresConnection, logger: Logger, ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        try await lockIdentities(connection, logger: logger, "SELECT kind, value FROM identities WHERE id = ANY(\(ids))")
+    }
+
+    private static func lockIdentities(_ connection: PostgresConnection, logger: Logger, _ query: PostgresQuery) async throws {
+        let keys = try await connection.rows(query, logger: logger).map { lockKey(try $0["kind"], try $0["value"]) }
+        try await lock(connection, logger: logger, keys: Set(keys))
+    }
+
     /// The customer, its row locked as `lock` says until the transaction ends.
     static func fetch(_ connection: PostgresConnection, logger: Logger, _ id: Int64, lock: RowLock = .none) async throws -> Customer {
         var select = SQLBuilder("SELECT * FROM customers WHERE id = ")

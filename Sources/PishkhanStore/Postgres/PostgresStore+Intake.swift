@@ -26,10 +26,7 @@ extension PostgresStore: IntakeStore {
     func ingestBatch(_ jobs: [PGIngestBatcher.Job]) async throws -> [IngestResult] {
         let now = clock()
         return try await write { connection, log in
-            let keys = Set(jobs.flatMap(\.prepared.lockKeys))
-            for key in keys.sorted() {
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
-            }
+            try await PGCustomers.lock(connection, logger: logger, keys: Set(jobs.flatMap(\.prepared.lockKeys)))
             var results: [IngestResult] = []
             results.reserveCapacity(jobs.count)
             for job in jobs {
@@ -57,7 +54,7 @@ extension PostgresStore: IntakeStore {
 extension Intake.Prepared {
     /// The advisory-lock keys of every identity the message names.
     var lockKeys: [String] {
-        [identityKind.rawValue + ":" + address] + (contacts + unverifiedContacts).map { $0.0.rawValue + ":" + $0.1 }
+        [PGCustomers.lockKey(identityKind.rawValue, address)] + (contacts + unverifiedContacts).map { PGCustomers.lockKey($0.0.rawValue, $0.1) }
     }
 }
 

@@ -11,13 +11,24 @@ extension PostgresStore {
     }
 
     /// Reads the calendars and policies in force into memory; run at start and whenever any process
-    /// announces a change on `pishkhan_configuration`.
+    /// announces a change on `pishkhan_configuration`. Both tables in one statement, so one snapshot: a
+    /// process starting while another seeds or replaces the configuration reads all of it or none of it,
+    /// never policies without their calendars.
     func reloadSLAConfiguration() async throws {
-        let calendars = try await client.rows("SELECT definition FROM sla_calendars ORDER BY position", logger: logger).map {
-            try JSONDecoder().decode(BusinessCalendar.self, from: Data((try $0["definition"] as String).utf8))
-        }
-        let policies = try await client.rows("SELECT definition FROM sla_policies ORDER BY position", logger: logger).map {
-            try JSONDecoder().decode(SLAPolicy.self, from: Data((try $0["definition"] as String).utf8))
+        let rows = try await client.rows("""
+            SELECT 0 AS part, position, definition FROM sla_calendars
+            UNION ALL SELECT 1, position, definition FROM sla_policies
+            ORDER BY part, position
+            """, logger: logger)
+        var calendars: [BusinessCalendar] = []
+        var policies: [SLAPolicy] = []
+        for row in rows {
+            let definition = Data((try row["definition"] as String).utf8)
+            if try row["part"] as Int32 == 0 {
+                calendars.append(try JSONDecoder().decode(BusinessCalendar.self, from: definition))
+            } else {
+                policies.append(try JSONDecoder().decode(SLAPolicy.self, from: definition))
+            }
         }
         let configuration = try SLAConfiguration(calendars: calendars, policies: policies)
         sla.withLock { $0 = configuration }
