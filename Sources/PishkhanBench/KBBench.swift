@@ -25,6 +25,7 @@ struct KB: AsyncParsableCommand {
     @Flag(name: .customLong("skip-sqlite"), help: "Skip SQLite FTS5.") var skipSQLite = false
     @Option(help: "The shipped knowledge base, for search quality.") var knowledgeBase = "KnowledgeBase"
     @Option(help: "Judged queries over it (JSON lines).") var judged = "Tests/Data/kb-judged-queries.jsonl"
+    @Option(help: "Write every query's ranked hits (id and exact score) to this file, to compare two builds.") var hitsFile: String?
 
     func run() async throws {
         let quality = try self.quality()
@@ -40,12 +41,12 @@ struct KB: AsyncParsableCommand {
             "sampleQueries": .array(queryTexts.prefix(5).map { .string($0) }),
         ]
         report["judgedQualityNDCG10"] = quality
-        report["searchIndex"] = index(corpus, queryTexts)
+        report["searchIndex"] = try index(corpus, queryTexts)
         if !skipSQLite { report["sqliteFTS5"] = try fts5(corpus, Array(queryTexts.prefix(sqliteQueries))) }
         print(String(decoding: try JSONEncoder.pretty.encode(report), as: UTF8.self))
     }
 
-    func index(_ corpus: [IndexedArticle], _ queryTexts: [String]) -> JSONValue {
+    func index(_ corpus: [IndexedArticle], _ queryTexts: [String]) throws -> JSONValue {
         let rss0 = ResidentMemory.mebibytes
         let t0 = ContinuousClock.now
         let index = SearchIndex(articles: corpus)
@@ -83,6 +84,14 @@ struct KB: AsyncParsableCommand {
             let s = index.searchWithStatistics(query, options: SearchOptions(limit: limit, snippets: false)).statistics
             scored += s.scoredDocuments
             postings += s.postings
+        }
+        if let hitsFile {
+            var lines = ""
+            for query in queryTexts {
+                let ranked = index.search(query, options: SearchOptions(limit: limit, snippets: false))
+                lines += query + "\t" + ranked.map { "\($0.id) \(String($0.score.bitPattern, radix: 16))" }.joined(separator: " ") + "\n"
+            }
+            try Data(lines.utf8).write(to: URL(fileURLWithPath: hitsFile))
         }
         let statistics = index.statistics
         return .object([

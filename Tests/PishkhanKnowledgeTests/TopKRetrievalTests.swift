@@ -55,9 +55,9 @@ struct SentenceCorpus {
                     let options = SearchOptions(limit: limit, locale: locale)
                     let plan = index.plan(query, options: options)
                     var count = 0
-                    let wand = index.topK(plan, limit: limit, locale: locale, scored: &count)
+                    let pruned = index.topK(plan, limit: limit, locale: locale, scored: &count)
                     let reference = index.exhaustiveTopK(plan, limit: limit, locale: locale)
-                    #expect(wand == reference.top, "\(query) limit \(limit) locale \(String(describing: locale))")
+                    #expect(pruned == reference.top, "\(query) limit \(limit) locale \(String(describing: locale))")
                     #expect(count <= reference.matching)
                     scored += count
                     matching += reference.matching
@@ -67,13 +67,13 @@ struct SentenceCorpus {
         return (scored, matching)
     }
 
-    @Test func wandEqualsExhaustiveScoring() throws {
+    @Test func prunedRetrievalEqualsExhaustiveScoring() throws {
         let corpus = try SentenceCorpus()
         let index = SearchIndex(articles: corpus.articles(3000, seed: 7))
         _ = compare(index, corpus.queries(60, seed: 11) + ["retu", "مرجو", "retrun order", "pasword"])
     }
 
-    @Test func wandEqualsExhaustiveAfterEditsAndDrift() throws {
+    @Test func prunedRetrievalEqualsExhaustiveAfterEditsAndDrift() throws {
         let corpus = try SentenceCorpus()
         var index = SearchIndex(articles: corpus.articles(3000, seed: 3, bodyScale: 3...6))
         // Longer replacements raise the average body length (upper bounds are then scaled), removals leave
@@ -85,7 +85,42 @@ struct SentenceCorpus {
         _ = compare(index, corpus.queries(40, seed: 13))
     }
 
-    @Test func wandSkipsMostMatchingDocuments() throws {
+    /// "beta" is in thousands of documents, so its bound is far below a score of "alpha": once ten documents
+    /// holding only "alpha" are kept it never proposes a document, yet the ten that hold both, numbered last,
+    /// must still be found by probing it.
+    @Test func nonEssentialTermStillDecidesTheTopTen() throws {
+        let fillers = (0..<2000).map { IndexedArticle(id: "filler-\($0)", locale: .en, title: "Notes \($0)", body: "beta notes for item \($0)") }
+        let alpha = (0..<40).map { n in
+            IndexedArticle(id: "alpha-\(n)", locale: .en, title: "Setup", body: n < 30 ? "alpha gamma instructions" : "alpha beta instructions")
+        }
+        let index = SearchIndex(articles: fillers + alpha)
+        let plan = index.plan("alpha beta", options: .init(prefixLastTerm: false, typoTolerance: false))
+        #expect(plan.count == 2)
+        let cursors = index.cursors(plan)
+        let reference = index.exhaustiveTopK(plan, limit: 10, locale: nil).top
+        #expect(reference.map { index.documentIDs[Int($0.doc)] } == (30..<40).map { "alpha-\($0)" })
+        let alphaOnly = index.exhaustiveTopK([plan[0]], limit: 1, locale: nil).top[0].score
+        #expect(cursors[1].upperBound < alphaOnly)
+        _ = compare(index, ["alpha beta"], limits: [1, 10, 25], locales: [nil, .en])
+    }
+
+    /// Re-adding a document leaves the field averages, and so the stored impacts, as they were; the term
+    /// floors of the best documents' terms are dropped with their old postings and pruning stays exact.
+    @Test func prunedRetrievalEqualsExhaustiveAfterReplacingTheBestDocuments() throws {
+        let corpus = try SentenceCorpus()
+        let articles = corpus.articles(3000, seed: 23)
+        var index = SearchIndex(articles: articles)
+        let queries = corpus.queries(30, seed: 29, words: 1...2)
+        let byID = Dictionary(uniqueKeysWithValues: articles.map { ($0.id, $0) })
+        for query in queries.prefix(10) {
+            for hit in index.search(query, options: .init(limit: 10, snippets: false)) { index.upsert(byID[hit.id]!) }
+        }
+        #expect(index.statistics.deadPostings > 0)
+        #expect(index.currentAverages == index.referenceAverages)
+        _ = compare(index, queries, limits: [1, 10], locales: [nil])
+    }
+
+    @Test func prunedRetrievalSkipsMostMatchingDocuments() throws {
         let corpus = try SentenceCorpus()
         let index = SearchIndex(articles: corpus.articles(20_000, seed: 17))
         let result = compare(index, corpus.queries(30, seed: 19, words: 2...3), limits: [10], locales: [nil])

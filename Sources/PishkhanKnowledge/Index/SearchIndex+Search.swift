@@ -107,6 +107,7 @@ extension SearchIndex {
         let postings: UnsafeBufferPointer<Posting>
         let frequencies: UnsafeBufferPointer<SIMD4<UInt16>>
         let blocks: UnsafeBufferPointer<Double>
+        let blockLasts: UnsafeBufferPointer<UInt32>
         private(set) var position = 0
         /// The document at `position`; `UInt32.max` past the end.
         private(set) var doc: UInt32
@@ -116,15 +117,17 @@ extension SearchIndex {
         let scale: Double
         /// No posting of this term scores more.
         let upperBound: Double
-        /// The last block whose bound was computed, and that bound.
+        /// The last block whose bound was computed, that bound and the block's last document.
         private var boundBlock = -1
         private var blockBound = 0.0
+        private var boundLast: UInt32 = 0
 
         init(postings: UnsafeBufferPointer<Posting>, frequencies: UnsafeBufferPointer<SIMD4<UInt16>>,
-             blocks: UnsafeBufferPointer<Double>, upperFrequency: Double, factor: Double, scale: Double) {
+             blocks: UnsafeBufferPointer<Double>, blockLasts: UnsafeBufferPointer<UInt32>, upperFrequency: Double, factor: Double, scale: Double) {
             self.postings = postings
             self.frequencies = frequencies
             self.blocks = blocks
+            self.blockLasts = blockLasts
             self.doc = postings.isEmpty ? .max : postings[0].doc
             self.factor = factor
             self.scale = scale
@@ -134,17 +137,16 @@ extension SearchIndex {
         @inline(__always) var frequency: SIMD4<UInt16> { frequencies[position] }
         @inline(__always) var impact: Double { postings[position].impact }
 
-        @inline(__always) private func lastDoc(_ block: Int) -> UInt32 {
-            postings[Swift.min((block + 1) * SearchIndex.blockSize, postings.count) - 1].doc
-        }
+        @inline(__always) private func lastDoc(_ block: Int) -> UInt32 { blockLasts[block] }
 
         /// The bound of the block holding the first posting at or after `target`, and that block's last
-        /// document; no bound and no end when the list has nothing from `target` on.
+        /// document; no bound and no end when the list has nothing from `target` on. Only the block moves,
+        /// not the cursor; `target` must never be lower than in the previous call.
         mutating func block(containing target: UInt32) -> (bound: Double, last: UInt32) {
-            var block = position / SearchIndex.blockSize
+            var block = Swift.max(position / SearchIndex.blockSize, boundBlock)
+            if block == boundBlock, target <= boundLast { return (blockBound, boundLast) }
             let count = blocks.count
-            guard block < count else { return (0, .max) }
-            if lastDoc(block) < target {
+            if block < count, lastDoc(block) < target {
                 var step = 1
                 var low = block + 1
                 var high = block + 1
@@ -159,13 +161,16 @@ extension SearchIndex {
                     if lastDoc(mid) < target { low = mid + 1 } else { high = mid }
                 }
                 block = low
-                guard block < count else { return (0, .max) }
             }
-            if block != boundBlock {
-                boundBlock = block
+            boundBlock = block
+            if block < count {
                 blockBound = factor * SearchIndex.saturate(blocks[block] * scale)
+                boundLast = lastDoc(block)
+            } else {
+                blockBound = 0
+                boundLast = .max
             }
-            return (blockBound, lastDoc(block))
+            return (blockBound, boundLast)
         }
 
         @inline(__always) mutating func next() {
@@ -173,11 +178,13 @@ extension SearchIndex {
             doc = position < postings.count ? postings[position].doc : .max
         }
 
-        /// Moves to the first posting at or after `target`, galloping then bisecting.
+        /// Moves to the first posting at or after `target`, galloping then bisecting; from the block that
+        /// `block(containing:)` found, when it found one ahead (every posting before it is below `target`).
         mutating func advance(to target: UInt32) {
-            var step = 1
             var low = position
-            var high = position
+            if boundBlock > position / SearchIndex.blockSize { low = Swift.min(boundBlock * SearchIndex.blockSize, postings.count) }
+            var step = 1
+            var high = low
             while high < postings.count, postings[high].doc < target {
                 low = high + 1
                 high += step
@@ -190,6 +197,14 @@ extension SearchIndex {
             }
             position = low
             doc = position < postings.count ? postings[position].doc : .max
+        }
+
+        /// This term's part of the score of `doc`, the document at the cursor (see `score(_:_:_:)`).
+        @inline(__always)
+        func score(_ doc: UInt32, _ documents: Documents) -> Double {
+            guard !documents.impactsHold else { return factor * impact }
+            let normalizer = SearchIndex.normalizer(documents.lengths[Int(doc)], averages: documents.averages)
+            return factor * SearchIndex.saturate(SearchIndex.weightedFrequency(frequency, normalizer))
         }
     }
 
@@ -221,6 +236,7 @@ extension SearchIndex {
                 postings: postings[query.term].withUnsafeBufferPointer { $0 },
                 frequencies: postingFrequencies[query.term].withUnsafeBufferPointer { $0 },
                 blocks: blockUpper[query.term].withUnsafeBufferPointer { $0 },
+                blockLasts: blockLast[query.term].withUnsafeBufferPointer { $0 },
                 upperFrequency: upperFrequency[query.term], factor: query.weight * idf, scale: scale)
         }
     }
@@ -251,63 +267,77 @@ extension SearchIndex {
         return total
     }
 
-    /// Block-max WAND (Ding and Suel, 2011): cursors kept ordered by current document; the pivot is the first
-    /// cursor at which the summed list upper bounds exceed the k-th best score so far, so documents before it
-    /// cannot enter the top k. The pivot is then checked against the bounds of the blocks that hold it; when
-    /// those cannot reach the k-th score either, the cursors jump past the nearest block end unscored.
+    /// Block-max MaxScore (Turtle and Flood, 1995; block bounds after Ding and Suel, 2011). The lists are
+    /// ranked by upper bound, and the weakest ones whose bounds together cannot beat the k-th best score so
+    /// far are non-essential: they never propose a document, they are only probed, strongest first, for a
+    /// document an essential list holds, and only while they can still lift it into the top k. Before that,
+    /// the bounds of the blocks around the document decide whether it, and everything up to the nearest
+    /// block end, can be passed over unscored. Documents are visited in increasing order.
     func topK(_ plan: [QueryTerm], limit: Int, locale: Article.Locale?, scored: inout Int) -> [TopK.Entry] {
         var cursors = cursors(plan)
         let documents = documents(locale: locale)
         var top = TopK(capacity: limit)
-        var order = Array(cursors.indices)
+        // With every live document eligible and the stored impacts current, the best term's floor alone
+        // guarantees `limit` documents at or above it: anything below it can be passed over.
+        var floor = 0.0
+        if locale == nil, documents.impactsHold, limit <= Self.floorRank {
+            for (c, query) in plan.enumerated() { floor = max(floor, cursors[c].factor * impactFloor[query.term]) }
+        }
+        let below = floor.nextDown
+        let order = cursors.indices.sorted { cursors[$0].upperBound < cursors[$1].upperBound }
+        // reach[i]: the sum of the upper bounds of order[0...i]; blockReach[i], of what they can add to the
+        // current document by the bounds of their blocks around it.
+        var reach: [Double] = []
+        reach.reserveCapacity(order.count)
+        for c in order { reach.append((reach.last ?? 0) + cursors[c].upperBound) }
+        var blockReach = [Double](repeating: 0, count: order.count)
         var count = 0
         cursors.withUnsafeMutableBufferPointer { cursors in
-            order.withUnsafeMutableBufferPointer { order in
-                while true {
-                    // Insertion sort: the order changes little between steps and queries have few terms.
-                    for i in 1..<max(order.count, 1) {
-                        var j = i
-                        while j > 0, cursors[order[j - 1]].doc > cursors[order[j]].doc {
-                            order.swapAt(j - 1, j)
-                            j -= 1
-                        }
-                    }
-                    let threshold = top.threshold
-                    var bound = 0.0
-                    var pivot = -1
-                    for i in order.indices {
-                        let cursor = cursors[order[i]]
-                        if cursor.doc == .max { break }
-                        bound += cursor.upperBound
-                        if bound > threshold {
-                            pivot = i
-                            break
-                        }
-                    }
-                    guard pivot >= 0 else { break }
-                    let pivotDoc = cursors[order[pivot]].doc
-                    var last = pivot
-                    while last + 1 < order.count, cursors[order[last + 1]].doc == pivotDoc { last += 1 }
-                    var blockBound = 0.0
+            blockReach.withUnsafeMutableBufferPointer { blockReach in
+                // order[..<essential] are the non-essential lists.
+                var essential = 0
+                while essential < order.count, reach[essential] <= below { essential += 1 }
+                while essential < order.count {
+                    var doc = UInt32.max
+                    for i in essential..<order.count { doc = min(doc, cursors[order[i]].doc) }
+                    guard doc != .max else { break }
+                    let threshold = max(top.threshold, below)
+                    // A bound on every document from `doc` up to `next`: a list whose cursor is already past
+                    // `doc` holds nothing before its cursor, any other holds nothing above its block's bound.
                     var next = UInt32.max
-                    for i in 0...last {
-                        let block = cursors[order[i]].block(containing: pivotDoc)
-                        blockBound += block.bound
-                        next = min(next, block.last == .max ? .max : block.last + 1)
-                    }
-                    if blockBound <= threshold {
-                        if last + 1 < order.count { next = min(next, cursors[order[last + 1]].doc) }
-                        next = max(next, pivotDoc + 1)
-                        for i in 0...last where cursors[order[i]].doc < next { cursors[order[i]].advance(to: next) }
-                    } else if cursors[order[0]].doc == pivotDoc {
-                        if documents.accepts(pivotDoc) {
-                            count += 1
-                            top.offer(doc: pivotDoc, score: Self.score(pivotDoc, cursors, documents))
+                    var bound = 0.0
+                    for i in order.indices {
+                        let cursor = cursors[order[i]].doc
+                        if cursor > doc {
+                            next = min(next, cursor)
+                        } else {
+                            let block = cursors[order[i]].block(containing: doc)
+                            bound += block.bound
+                            if block.last < next { next = block.last + 1 }
                         }
-                        for c in cursors.indices where cursors[c].doc == pivotDoc { cursors[c].next() }
-                    } else {
-                        for i in 0..<pivot where cursors[order[i]].doc < pivotDoc { cursors[order[i]].advance(to: pivotDoc) }
+                        blockReach[i] = bound
                     }
+                    if bound <= threshold {
+                        for i in essential..<order.count where cursors[order[i]].doc < next { cursors[order[i]].advance(to: next) }
+                        continue
+                    }
+                    if documents.accepts(doc) {
+                        var partial = 0.0
+                        for i in essential..<order.count where cursors[order[i]].doc == doc { partial += cursors[order[i]].score(doc, documents) }
+                        var i = essential - 1
+                        while i >= 0, partial + blockReach[i] > threshold {
+                            cursors[order[i]].advance(to: doc)
+                            if cursors[order[i]].doc == doc { partial += cursors[order[i]].score(doc, documents) }
+                            i -= 1
+                        }
+                        if i < 0 {
+                            // Every list is on `doc` or past it: the full score, in query-term order.
+                            count += 1
+                            top.offer(doc: doc, score: Self.score(doc, cursors, documents))
+                            while essential < order.count, reach[essential] <= max(top.threshold, below) { essential += 1 }
+                        }
+                    }
+                    for i in essential..<order.count where cursors[order[i]].doc == doc { cursors[order[i]].next() }
                 }
             }
         }
@@ -315,7 +345,7 @@ extension SearchIndex {
         return top.sorted()
     }
 
-    /// Scores every document in any of the plan's posting lists: the reference the WAND result must equal.
+    /// Scores every document in any of the plan's posting lists: the reference the pruned result must equal.
     func exhaustiveTopK(_ plan: [QueryTerm], limit: Int, locale: Article.Locale?) -> (top: [TopK.Entry], matching: Int) {
         var cursors = cursors(plan)
         let documents = documents(locale: locale)

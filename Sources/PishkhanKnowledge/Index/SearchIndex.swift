@@ -2,7 +2,7 @@ import PishkhanCore
 import Foundation
 
 /// The knowledge-base search index: BM25F over title, keywords (with tags), summary and body, top-k
-/// retrieval by block-max WAND, prefix search on the last word, one-typo tolerance and snippets.
+/// retrieval by block-max MaxScore, prefix search on the last word, one-typo tolerance and snippets.
 ///
 /// A value type: every stored property is a copy-on-write standard-library collection, so a server keeps
 /// the index under a lock, a reader copies it out (a handful of reference-count increments) and searches
@@ -40,9 +40,17 @@ public struct SearchIndex: Sendable {
     /// Removals leave it as is (still an upper bound); compaction recomputes it.
     var upperFrequency: [Double] = []
     /// Per block of `blockSize` postings, the largest weighted frequency in it, like `upperFrequency`:
-    /// block-max WAND skips whole blocks whose bounds cannot reach the top k.
+    /// top-k retrieval passes over whole blocks whose bounds cannot reach the top k.
     var blockUpper: [[Double]] = []
+    /// Per block, its last document: skipping reads these, 16 to a cache line, instead of the postings.
+    var blockLast: [[UInt32]] = []
     static let blockSize = 16
+    /// The `floorRank`-th largest impact among the term's live postings, at `referenceAverages` (0 with fewer
+    /// postings): a query holding the term has that many documents scoring at least its factor times this,
+    /// so top-k retrieval can prune below it from the first document on. Adding postings leaves it a lower
+    /// bound; retiring one at or above it zeroes it until compaction recomputes it.
+    var impactFloor: [Double] = []
+    static let floorRank = 10
     /// Term ids in UTF-8 byte order of their text, for prefix ranges.
     var sortedTerms: [UInt32] = []
 
@@ -153,6 +161,8 @@ public struct SearchIndex: Sendable {
                 documentFrequency.append(0)
                 upperFrequency.append(0)
                 blockUpper.append([])
+                blockLast.append([])
+                impactFloor.append(0)
                 if incremental { insertSorted(UInt32(id)) }
             }
             // A full build computes impacts and bounds once all lengths are known (`rebuildDerived`).
@@ -163,7 +173,13 @@ public struct SearchIndex: Sendable {
             if incremental {
                 upperFrequency[id] = max(upperFrequency[id], frequency)
                 let block = (postings[id].count - 1) / Self.blockSize
-                if block == blockUpper[id].count { blockUpper[id].append(frequency) } else { blockUpper[id][block] = max(blockUpper[id][block], frequency) }
+                if block == blockUpper[id].count {
+                    blockUpper[id].append(frequency)
+                    blockLast[id].append(doc)
+                } else {
+                    blockUpper[id][block] = max(blockUpper[id][block], frequency)
+                    blockLast[id][block] = doc
+                }
             }
         }
         totalPostings += frequencies.count
@@ -173,8 +189,11 @@ public struct SearchIndex: Sendable {
     private mutating func retire(_ doc: UInt32) {
         guard let article = articles[Int(doc)] else { return }
         let (frequencies, lengths) = analyzeFields(article)
-        for term in frequencies.keys {
-            if let id = termIDs[term] { documentFrequency[Int(id)] -= 1 }
+        let normalizer = Self.normalizer(documentLengths[Int(doc)], averages: referenceAverages)
+        for (term, tf) in frequencies {
+            guard let id = termIDs[term].map(Int.init) else { continue }
+            documentFrequency[id] -= 1
+            if Self.saturate(Self.weightedFrequency(tf, normalizer)) >= impactFloor[id] { impactFloor[id] = 0 }
         }
         articles[Int(doc)] = nil
         alive[Int(doc)] = false
@@ -256,8 +275,24 @@ public struct SearchIndex: Sendable {
             }
             upperFrequency[term] = upper
             blockUpper[term] = blocks
+            blockLast[term] = blocks.indices.map { postings[term][min(($0 + 1) * Self.blockSize, postings[term].count) - 1].doc }
+            impactFloor[term] = floor(of: term)
         }
         sortedTerms = (0..<UInt32(terms.count)).sorted { Self.precedes(terms[Int($0)], terms[Int($1)]) }
+    }
+
+    /// The `floorRank`-th largest impact among the term's live postings, or 0.
+    private func floor(of term: Int) -> Double {
+        var largest: [Double] = []  // ascending
+        largest.reserveCapacity(Self.floorRank)
+        for posting in postings[term] where alive[Int(posting.doc)] {
+            if largest.count == Self.floorRank {
+                guard posting.impact > largest[0] else { continue }
+                largest.removeFirst()
+            }
+            largest.insert(posting.impact, at: largest.firstIndex { $0 > posting.impact } ?? largest.count)
+        }
+        return largest.count == Self.floorRank ? largest[0] : 0
     }
 
     // MARK: BM25F
