@@ -4,8 +4,8 @@ import PishkhanStore
 
 /// Work that one process of a cluster does at a time (polling a mailbox, running the answer bot), under a
 /// lease in the shared database. The holder renews it every third of its length; when the holder dies the
-/// lease runs out and another process takes the work over. With one process (SQLite) the lease is always
-/// granted and costs one small write per renewal.
+/// lease runs out and another process takes the work over. On SQLite (one process owns the file) the workers
+/// take no lease.
 public struct ClusterLease: Sendable {
     public let store: any LeaseStore
     public let name: String
