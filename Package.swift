@@ -137,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PishkhanStoreTests",
-            dependencies: ["PishkhanStore", "PishkhanCore", "PishkhanTestSupport"],
+            dependencies: ["PishkhanStore", "PishkhanCore", "PishkhanTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,7 +3,36 @@ import PishkhanCore
 
 /// The messages after the bot's watermark, gathered into one turn per ticket: what `botTurns` decides on
 /// either backend once it has read the rows.
+///
+/// The watermark is a position in the event log, not a message id: events are numbered in commit order on
+/// both backends, while PostgreSQL hands out message ids at insert, so a message that commits after a
+/// later-numbered one would fall behind an id watermark and never get a turn.
 struct BotInbox {
+    /// The settings key of the bot's place in the event log.
+    static let watermarkKey = "bot.eventWatermark"
+    /// Where the bot kept its place before, as a message id.
+    static let legacyWatermarkKey = "bot.watermark"
+
+    /// The events after the watermark (parameter 1) up to a limit (parameter 2), oldest first, each with the
+    /// message it added (NULL columns for other events). `messageID(data)` reads the message id from an
+    /// event's JSON in the backend's dialect.
+    static func eventsSQL(_ placeholder: (Int) -> String, messageID: (String) -> String) -> String {
+        """
+        SELECT e.seq, m.id, m.ticket_id, m.channel, m.kind, m.automated, m.subject, m.body_text
+        FROM (SELECT seq, type, data FROM events WHERE seq > \(placeholder(1)) ORDER BY seq LIMIT \(placeholder(2))) e
+        LEFT JOIN messages m ON e.type = 'message.added' AND m.id = \(messageID("e.data"))
+        ORDER BY e.seq
+        """
+    }
+
+    /// The place in the event log that matches a watermark kept as a message id (parameter 1): just before
+    /// the first message after it, or NULL when there is none.
+    static func legacyWatermarkSQL(_ placeholder: (Int) -> String, messageID: (String) -> String) -> String {
+        """
+        SELECT MIN(seq) - 1 FROM events WHERE type = 'message.added' AND \(messageID("data")) > \(placeholder(1))
+        """
+    }
+
     /// One message as `botTurns` reads it.
     struct Message {
         var id: Int64

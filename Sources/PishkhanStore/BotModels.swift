@@ -14,7 +14,7 @@ public struct BotTurn: Sendable, Equatable {
     public var awaitingConfirmation: Bool
 }
 
-/// What `botTurns` found: the turns, and the message id to resume after.
+/// What `botTurns` found: the turns, and the event sequence number to resume after.
 public struct BotWork: Sendable, Equatable {
     public var turns: [BotTurn]
     public var watermark: Int64

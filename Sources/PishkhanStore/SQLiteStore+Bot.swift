@@ -3,21 +3,18 @@ import GRDB
 import PishkhanCore
 
 extension SQLiteStore {
-    static let botWatermarkKey = "bot.watermark"
-
     public func botTurns(channels: Set<String>, limit: Int) async throws -> BotWork {
         try await read { db in
-            let newest = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM messages") ?? 0
-            guard let stored = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [Self.botWatermarkKey]),
-                  let watermark = Int64(stored)
-            else { return BotWork(turns: [], watermark: newest) }
-            guard !channels.isEmpty else { return BotWork(turns: [], watermark: newest) }
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, ticket_id, channel, kind, automated, subject, body_text FROM messages WHERE id > ? ORDER BY id LIMIT ?
-                """, arguments: [watermark, limit])
-            let inbox = BotInbox(rows.map { row in
-                BotInbox.Message(id: row["id"], ticketID: row["ticket_id"], channel: row["channel"], kind: row["kind"],
-                                 automated: row["automated"], subject: row["subject"], text: row["body_text"])
+            guard let watermark = try Self.botWatermark(db) else {
+                return BotWork(turns: [], watermark: try Self.startingBotWatermark(db))
+            }
+            guard !channels.isEmpty else { return BotWork(turns: [], watermark: try Self.newestEventSeq(db)) }
+            let rows = try Row.fetchAll(db, sql: BotInbox.eventsSQL({ _ in "?" }, messageID: Self.eventMessageID),
+                                        arguments: [watermark, max(1, limit)])
+            let inbox = BotInbox(rows.compactMap { row in
+                guard let id = row["id"] as Int64? else { return nil }
+                return BotInbox.Message(id: id, ticketID: row["ticket_id"], channel: row["channel"], kind: row["kind"],
+                                        automated: row["automated"], subject: row["subject"], text: row["body_text"])
             }, channels: channels)
             var turns: [BotTurn] = []
             for ticketID in inbox.tickets {
@@ -27,8 +24,29 @@ extension SQLiteStore {
                 let answers = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bot_decisions WHERE ticket_id = ? AND action = 'answered'", arguments: [ticketID]) ?? 0
                 if let turn = inbox.turn(ticket, answersBefore: answers, lastAction: last) { turns.append(turn) }
             }
-            return BotWork(turns: turns, watermark: (rows.last?["id"] as Int64?) ?? watermark)
+            return BotWork(turns: turns, watermark: (rows.last?["seq"] as Int64?) ?? watermark)
         }
+    }
+
+    static func eventMessageID(_ data: String) -> String { "CAST(json_extract(\(data), '$.messageID') AS INTEGER)" }
+
+    static func botWatermark(_ db: Database) throws -> Int64? {
+        try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [BotInbox.watermarkKey]).flatMap { Int64($0) }
+    }
+
+    static func newestEventSeq(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
+    }
+
+    /// Where a bot without a place in the event log starts: where a watermark kept as a message id left
+    /// off, or else at the newest event, so enabling the bot never answers old messages.
+    static func startingBotWatermark(_ db: Database) throws -> Int64 {
+        if let legacy = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [BotInbox.legacyWatermarkKey])
+            .flatMap({ Int64($0) }),
+            let seq = try Int64.fetchOne(db, sql: BotInbox.legacyWatermarkSQL({ _ in "?" }, messageID: eventMessageID), arguments: [legacy]) {
+            return seq
+        }
+        return try newestEventSeq(db)
     }
 
     /// The bot stays out of a ticket a person has written on (a reply or a note), one it handed over, and
@@ -84,12 +102,12 @@ extension SQLiteStore {
                        data: BotInbox.statusEventData(from: ticket.status, to: status))
     }
 
-    public func advanceBotWatermark(to messageID: Int64) async throws {
+    public func advanceBotWatermark(to seq: Int64) async throws {
         try await write { db, _ in
             try db.execute(sql: """
                 INSERT INTO settings (key, value) VALUES (?, ?)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(settings.value AS INTEGER) < CAST(excluded.value AS INTEGER)
-                """, arguments: [Self.botWatermarkKey, String(messageID)])
+                """, arguments: [BotInbox.watermarkKey, String(seq)])
         }
     }
 

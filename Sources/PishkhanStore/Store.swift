@@ -118,14 +118,15 @@ public protocol KnowledgeStore: Sendable {
 /// The answer bot's turns and decisions.
 public protocol BotStore: Sendable {
     /// Customers' turns on `channels` after the bot's watermark that the bot may still take: the ticket is
-    /// not merged or closed, no agent has written on it and the bot has not handed it over. The first call
-    /// ever starts at the newest message, so enabling the bot never answers old mail.
+    /// not merged or closed, no agent has written on it and the bot has not handed it over. The watermark is
+    /// a position in the event log (commit order), so a message committed late is never passed over. The
+    /// first call ever starts at the newest event, so enabling the bot never answers old mail.
     func botTurns(channels: Set<String>, limit: Int) async throws -> BotWork
     /// Stores a decision with its reply and status change in one transaction and returns it; nil when the
     /// turn was already decided or a person took the ticket meanwhile (then nothing is written).
     func recordBotDecision(_ input: BotDecisionInput) async throws -> BotDecision?
-    /// Moves the bot's watermark forward (never back).
-    func advanceBotWatermark(to messageID: Int64) async throws
+    /// Moves the bot's watermark (an event sequence number) forward, never back.
+    func advanceBotWatermark(to seq: Int64) async throws
     func botDecisions(ticketID: Int64) async throws -> [BotDecision]
 }
 

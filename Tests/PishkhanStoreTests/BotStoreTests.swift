@@ -1,6 +1,7 @@
+import Crypto
 import Foundation
 import PishkhanCore
-import PishkhanStore
+@testable import PishkhanStore
 import Testing
 
 /// The answer bot's turns and decisions on both backends (see `Backend`).
@@ -34,7 +35,9 @@ struct BotStoreTests {
         try await backend.withStore { store async throws in
             let old = try await Self.visitorWrites(store, "c0", text: "an old question")
             let first = try await store.botTurns(channels: ["chat"], limit: 500)
-            #expect(first.turns.isEmpty && first.watermark == old.messageID, "old mail is never answered")
+            #expect(old.messageID > 0)
+            let newest = try await store.latestEventSeq()
+            #expect(first.turns.isEmpty && first.watermark == newest, "old mail is never answered")
             try await store.advanceBotWatermark(to: first.watermark)
             try await store.advanceBotWatermark(to: first.watermark - 1)
             #expect(try await store.botTurns(channels: ["chat"], limit: 500).watermark == first.watermark, "never back")
@@ -62,8 +65,10 @@ struct BotStoreTests {
             #expect(turn.messageIDs == [ali1.messageID, ali2.messageID] && turn.text == "How can I reset my password?\nI forgot it")
             #expect(turn.answersBefore == 0 && !turn.awaitingConfirmation)
             #expect(turn.ticket == (try await store.ticket(id: ali1.ticketID)))
-            #expect(work.watermark == omid.messageID)
-            #expect(try await store.botTurns(channels: ["chat"], limit: 2).watermark == ali2.messageID, "the limit counts every message")
+            let newest = try await store.latestEventSeq()
+            #expect(work.watermark == newest, "the watermark is a place in the event log")
+            let firstTwo = try await store.events(after: 0, limit: 2).last?.seq
+            #expect(try await store.botTurns(channels: ["chat"], limit: 2).watermark == firstTwo, "the limit counts every event")
         }
     }
 
@@ -118,6 +123,75 @@ struct BotStoreTests {
             _ = try await store.reply(ticketID: other.ticketID, ReplyInput(text: "On its way"), actor: me.id)
             #expect(try await store.recordBotDecision(Self.decision(pending, .answered, reply: "bot")) == nil, "a person took the ticket")
             #expect(try await store.botDecisions(ticketID: other.ticketID).isEmpty)
+        }
+    }
+
+    /// A bot upgraded from keeping its place as a message id resumes at the first message after that id.
+    @Test(arguments: Backend.allCases)
+    func aWatermarkKeptAsAMessageIDResumesAtTheNextMessage(_ backend: Backend) async throws {
+        try await backend.withStore { store async throws in
+            let decided = try await Self.visitorWrites(store, "l1", text: "an answered question")
+            let waiting = try await Self.visitorWrites(store, "l2", visitor: "visitor-omid", text: "where is my order")
+            let legacy = String(decided.messageID)
+            switch store {
+            case let sqlite as SQLiteStore:
+                _ = try await sqlite.write { db, _ in
+                    try db.execute(sql: "INSERT INTO settings (key, value) VALUES (?, ?)", arguments: [BotInbox.legacyWatermarkKey, legacy])
+                }
+            case let postgres as PostgresStore:
+                _ = try await postgres.write { connection, _ in
+                    try await connection.query("INSERT INTO settings (key, value) VALUES (\(BotInbox.legacyWatermarkKey), \(legacy))",
+                                               logger: PostgresPair.logger)
+                }
+            default: Issue.record("unknown backend")
+            }
+            #expect(try await Self.turns(store).isEmpty, "the first pass only finds its place")
+            let turns = try await Self.turns(store)
+            #expect(turns.map(\.ticket.id) == [waiting.ticketID] && turns.first?.messageIDs == [waiting.messageID])
+        }
+    }
+
+    /// PostgreSQL numbers a message when it is inserted, not when it commits: a message held in its
+    /// transaction while a later-numbered one commits and the bot moves on still gets its turn.
+    @Test func aMessageCommittedAfterALaterNumberedOneStillGetsATurn() async throws {
+        try await PostgresPair.with { store, other async throws in
+            _ = try await Self.turns(store)
+            let photo = Data("a photo of the broken parcel".utf8)
+            let (held, hold) = AsyncStream.makeStream(of: Void.self)
+            let (released, release) = AsyncStream.makeStream(of: Void.self)
+            // Another transaction stores the same file first and stays open: the ingest below inserts its
+            // message, then waits on the file's row.
+            let blocker = Task {
+                try await other.write { connection, _ in
+                    try await PGBlobs.insert(connection, logger: PostgresPair.logger,
+                                             [(Hex.encode(SHA256.hash(data: photo)), photo)], at: Date())
+                    hold.yield()
+                    for await _ in released { break }
+                }
+            }
+            for await _ in held { break }
+            var message = InboundMessage(channel: "chat", channelKind: .chat, externalID: "slow", sender: .init(address: "visitor-ali"),
+                                         text: "my parcel arrived broken")
+            message.attachments = [.init(name: "parcel.jpg", contentType: "image/jpeg", content: photo)]
+            let slow = Task { [message] in try await store.ingest(message, channel: Self.chat, rules: Fixture.rules) }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await other.write({ connection, _ in
+                try await connection.value(Int64.self, """
+                    SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                    """, logger: PostgresPair.logger) ?? 0
+            }) == 0 {
+                #expect(ContinuousClock.now < deadline, "the ingest never waited on the held file")
+                if ContinuousClock.now >= deadline { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let quick = try await Self.visitorWrites(other, "quick", visitor: "visitor-omid", text: "where is my order")
+            #expect(try await Self.turns(store).map(\.ticket.id) == [quick.ticketID])
+            release.yield()
+            try await blocker.value
+            let late = try await slow.value
+            #expect(late.messageID < quick.messageID, "the held message was numbered first")
+            let turns = try await Self.turns(store)
+            #expect(turns.map(\.ticket.id) == [late.ticketID] && turns.first?.messageIDs == [late.messageID])
         }
     }
 

@@ -6,19 +6,18 @@ import PostgresNIO
 extension PostgresStore: BotStore {
     public func botTurns(channels: Set<String>, limit: Int) async throws -> BotWork {
         try await client.withConnection { connection in
-            let newest = try await connection.value(Int64.self, "SELECT COALESCE(MAX(id), 0) FROM messages", logger: logger) ?? 0
-            guard let stored = try await connection.value(String.self, "SELECT value FROM settings WHERE key = \(SQLiteStore.botWatermarkKey)",
-                                                          logger: logger),
-                  let watermark = Int64(stored)
-            else { return BotWork(turns: [], watermark: newest) }
-            guard !channels.isEmpty else { return BotWork(turns: [], watermark: newest) }
-            let rows = try await connection.rows("""
-                SELECT id, ticket_id, channel, kind, automated, subject, body_text FROM messages WHERE id > \(watermark) ORDER BY id
-                LIMIT \(Int64(max(0, limit)))
-                """, logger: logger)
-            let inbox = BotInbox(try rows.map { row in
-                BotInbox.Message(id: try row["id"], ticketID: try row["ticket_id"], channel: try row["channel"], kind: try row["kind"],
-                                 automated: try row.bool("automated"), subject: try row["subject"], text: try row["body_text"])
+            guard let watermark = try await connection.value(
+                String.self, "SELECT value FROM settings WHERE key = \(BotInbox.watermarkKey)", logger: logger).flatMap({ Int64($0) })
+            else { return BotWork(turns: [], watermark: try await Self.startingBotWatermark(connection, logger)) }
+            guard !channels.isEmpty else { return BotWork(turns: [], watermark: try await Self.newestEventSeq(connection, logger)) }
+            var query = SQLBuilder()
+            let parameters = [query.bind(watermark), query.bind(Int64(max(1, limit)))]
+            query.append(BotInbox.eventsSQL({ parameters[$0 - 1] }, messageID: Self.eventMessageID))
+            let rows = try await connection.rows(query.query, logger: logger)
+            let inbox = BotInbox(try rows.compactMap { row in
+                guard let id = try row["id"] as Int64? else { return nil }
+                return BotInbox.Message(id: id, ticketID: try row["ticket_id"], channel: try row["channel"], kind: try row["kind"],
+                                        automated: try row.bool("automated"), subject: try row["subject"], text: try row["body_text"])
             }, channels: channels)
             var turns: [BotTurn] = []
             for ticketID in inbox.tickets {
@@ -32,8 +31,26 @@ extension PostgresStore: BotStore {
                     """, logger: logger) ?? 0
                 if let turn = inbox.turn(ticket, answersBefore: Int(answers), lastAction: last) { turns.append(turn) }
             }
-            return BotWork(turns: turns, watermark: try rows.last.map { try $0["id"] as Int64 } ?? watermark)
+            return BotWork(turns: turns, watermark: try rows.last.map { try $0["seq"] as Int64 } ?? watermark)
         }
+    }
+
+    static func eventMessageID(_ data: String) -> String { "(\(data)::jsonb ->> 'messageID')::bigint" }
+
+    static func newestEventSeq(_ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+        try await connection.value(Int64.self, "SELECT seq FROM event_head WHERE id = 1", logger: logger) ?? 0
+    }
+
+    /// As `SQLiteStore.startingBotWatermark`: where a watermark kept as a message id left off, or the newest event.
+    static func startingBotWatermark(_ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+        if let legacy = try await connection.value(
+            String.self, "SELECT value FROM settings WHERE key = \(BotInbox.legacyWatermarkKey)", logger: logger).flatMap({ Int64($0) }) {
+            var query = SQLBuilder()
+            let parameter = query.bind(legacy)
+            query.append(BotInbox.legacyWatermarkSQL({ _ in parameter }, messageID: eventMessageID))
+            if let seq = try await connection.value(Int64.self, query.query, logger: logger) { return seq }
+        }
+        return try await newestEventSeq(connection, logger)
     }
 
     static func botMayTake(_ connection: PostgresConnection, _ logger: Logger, _ ticket: Ticket) async throws -> Bool {
@@ -97,9 +114,9 @@ extension PostgresStore: BotStore {
     }
 
     /// Moves the watermark forward in one statement, so processes advancing it at once never move it back.
-    public func advanceBotWatermark(to messageID: Int64) async throws {
+    public func advanceBotWatermark(to seq: Int64) async throws {
         try await client.query("""
-            INSERT INTO settings (key, value) VALUES (\(SQLiteStore.botWatermarkKey), \(String(messageID)))
+            INSERT INTO settings (key, value) VALUES (\(BotInbox.watermarkKey), \(String(seq)))
             ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE settings.value::bigint < excluded.value::bigint
             """, logger: logger)
     }
