@@ -174,16 +174,7 @@ struct BotStoreTests {
                                          text: "my parcel arrived broken")
             message.attachments = [.init(name: "parcel.jpg", contentType: "image/jpeg", content: photo)]
             let slow = Task { [message] in try await store.ingest(message, channel: Self.chat, rules: Fixture.rules) }
-            let deadline = ContinuousClock.now + .seconds(30)
-            while try await other.write({ connection, _ in
-                try await connection.value(Int64.self, """
-                    SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
-                    """, logger: PostgresPair.logger) ?? 0
-            }) == 0 {
-                #expect(ContinuousClock.now < deadline, "the ingest never waited on the held file")
-                if ContinuousClock.now >= deadline { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            try await PostgresPair.waitForLockWaiters(other, count: 1)
             let quick = try await Self.visitorWrites(other, "quick", visitor: "visitor-omid", text: "where is my order")
             #expect(try await Self.turns(store).map(\.ticket.id) == [quick.ticketID])
             release.yield()

@@ -233,4 +233,43 @@ struct CustomerClusterTests {
             }
         }
     }
+
+    /// Erasing a customer deletes the files only their messages refer to. Another customer's message
+    /// carrying the same bytes, stored at that moment by another process, keeps its file: the erasure waits
+    /// for that ingest, then sees its reference.
+    @Test func anErasureNeverDeletesAFileAMessageBeingStoredRefersTo() async throws {
+        try await PostgresPair.with { a, b async throws in
+            let scan = Data("the same scanned receipt".utf8)
+            var first = Fixture.email("x1", from: "erased@example.com")
+            first.attachments = [.init(name: "receipt.pdf", contentType: "application/pdf", content: scan)]
+            let erased = try await a.ingest(first, channel: Fixture.email, rules: Fixture.rules)
+            let hash = try #require(try await a.messages(ticketID: erased.ticketID).first?.attachments.first?.sha256)
+
+            // Hold the event counter: the ingest below does everything, then waits to number its events.
+            let (held, hold) = AsyncStream.makeStream(of: Void.self)
+            let (released, release) = AsyncStream.makeStream(of: Void.self)
+            let counter = Task {
+                try await b.write { connection, _ in
+                    _ = try await connection.query("SELECT seq FROM event_head WHERE id = 1 FOR UPDATE", logger: PostgresPair.logger)
+                    hold.yield()
+                    for await _ in released { break }
+                }
+            }
+            for await _ in held { break }
+            var second = Fixture.email("x2", from: "kept@example.com")
+            second.attachments = [.init(name: "receipt.pdf", contentType: "application/pdf", content: scan)]
+            let ingest = Task { [second] in try await b.ingest(second, channel: Fixture.email, rules: Fixture.rules) }
+            try await PostgresPair.waitForLockWaiters(a, count: 1)
+            let erasure = Task { try await a.eraseCustomer(id: erased.customerID, actor: nil) }
+            try await PostgresPair.waitForLockWaiters(a, count: 2)
+            release.yield()
+            try await counter.value
+            let kept = try await ingest.value
+            try await erasure.value
+
+            #expect(try await a.messages(ticketID: erased.ticketID).first?.attachments.isEmpty == true)
+            #expect(try await a.messages(ticketID: kept.ticketID).first?.attachments.first?.sha256 == hash)
+            #expect(try await CustomerStoreTests.contentStored(a, hash), "the other customer's file is still there")
+        }
+    }
 }

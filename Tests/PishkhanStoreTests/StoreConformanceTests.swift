@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PishkhanCore
-import PishkhanStore
+@testable import PishkhanStore
 import PishkhanTestSupport
 import Testing
 
@@ -47,6 +47,19 @@ enum PostgresPair {
                 try await body(a, b)
             }
         }
+    }
+
+    /// Waits until `count` sessions of the test's database wait on a lock.
+    static func waitForLockWaiters(_ store: PostgresStore, count: Int64) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let waiting = try await store.client.query("""
+                SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                """, logger: store.logger).decode(Int64.self).reduce(0, +)
+            if waiting >= count { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("\(count) sessions never waited on a lock")
     }
 
     /// Runs `claim` on both stores at once, each until it finds nothing more; every id either claimed.

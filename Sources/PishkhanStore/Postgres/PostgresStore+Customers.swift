@@ -253,7 +253,13 @@ extension PostgresStore: CustomerStore {
     public func eraseCustomer(id: Int64, actor: Int64?) async throws {
         let now = clock()
         try await write { connection, log in
-            try await PGCustomers.lockIdentities(connection, logger: logger, customer: id)
+            // The files only this customer's messages refer to are deleted below: their locks keep an ingest
+            // of the same bytes from referring to one while it goes.
+            let files = try await connection.rows("""
+                SELECT DISTINCT a.sha256 FROM attachments a JOIN messages m ON m.id = a.message_id JOIN tickets t ON t.id = m.ticket_id
+                WHERE t.customer_id = \(id)
+                """, logger: logger).map { PGCustomers.blobLockKey(try $0["sha256"]) }
+            try await PGCustomers.lockIdentities(connection, logger: logger, customer: id, also: Set(files))
             try CustomerChanges.checkErasable(try await PGCustomers.fetch(connection, logger: logger, id, lock: .update))
             let t = now.seconds
             let identities = try await connection.value(Int64.self, "SELECT COUNT(*) FROM identities WHERE customer_id = \(id)", logger: logger) ?? 0
@@ -298,17 +304,24 @@ enum PGCustomers {
     /// The advisory lock key ingest takes for an identity before it looks the sender up (`Intake.Prepared.lockKeys`).
     static func lockKey(_ kind: String, _ value: String) -> String { kind + ":" + value }
 
-    /// Takes the identity locks `keys` name for the rest of the transaction, in one order everywhere, so
-    /// transactions taking several cannot deadlock.
+    /// The advisory lock key of a stored file: ingest takes it before it refers to the file, erasure before
+    /// it deletes the file, so an erasure never deletes a file a message being stored is about to refer to.
+    static func blobLockKey(_ sha256: String) -> String { "blob:" + sha256 }
+
+    /// Takes the advisory locks `keys` name for the rest of the transaction, in one statement and in one
+    /// order everywhere (by the lock's number), so transactions taking several cannot deadlock.
     static func lock(_ connection: PostgresConnection, logger: Logger, keys: Set<String>) async throws {
-        for key in keys.sorted() {
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
-        }
+        guard !keys.isEmpty else { return }
+        try await connection.query("""
+            SELECT COUNT(pg_advisory_xact_lock(h)) FROM (
+                SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(\(Array(keys))::text[]) AS k ORDER BY h
+            ) ordered
+            """, logger: logger)
     }
 
-    /// Locks the customer's identities as ingest locks them.
-    static func lockIdentities(_ connection: PostgresConnection, logger: Logger, customer: Int64) async throws {
-        try await lockIdentities(connection, logger: logger, "SELECT kind, value FROM identities WHERE customer_id = \(customer)")
+    /// Locks the customer's identities as ingest locks them (and `also`, in the same order).
+    static func lockIdentities(_ connection: PostgresConnection, logger: Logger, customer: Int64, also: Set<String> = []) async throws {
+        try await lockIdentities(connection, logger: logger, "SELECT kind, value FROM identities WHERE customer_id = \(customer)", also: also)
     }
 
     /// Locks these identities as ingest locks them.
@@ -317,9 +330,18 @@ enum PGCustomers {
         try await lockIdentities(connection, logger: logger, "SELECT kind, value FROM identities WHERE id = ANY(\(ids))")
     }
 
-    private static func lockIdentities(_ connection: PostgresConnection, logger: Logger, _ query: PostgresQuery) async throws {
-        let keys = try await connection.rows(query, logger: logger).map { lockKey(try $0["kind"], try $0["value"]) }
-        try await lock(connection, logger: logger, keys: Set(keys))
+    /// Reads the identities, locks them, and reads them again until nothing new appeared: an ingest that
+    /// held one of the locks may have added an identity meanwhile, and a message from that one must wait too.
+    private static func lockIdentities(_ connection: PostgresConnection, logger: Logger, _ query: PostgresQuery,
+                                       also: Set<String> = []) async throws {
+        var locked: Set<String> = []
+        var wanted = also
+        while true {
+            wanted.formUnion(try await connection.rows(query, logger: logger).map { lockKey(try $0["kind"], try $0["value"]) })
+            guard !wanted.isSubset(of: locked) else { return }
+            try await lock(connection, logger: logger, keys: wanted.subtracting(locked))
+            locked.formUnion(wanted)
+        }
     }
 
     /// The customer, its row locked as `lock` says until the transaction ends.

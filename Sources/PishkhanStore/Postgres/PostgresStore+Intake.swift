@@ -52,9 +52,10 @@ extension PostgresStore: IntakeStore {
 }
 
 extension Intake.Prepared {
-    /// The advisory-lock keys of every identity the message names.
+    /// The advisory-lock keys of every identity the message names and of every file it refers to.
     var lockKeys: [String] {
         [PGCustomers.lockKey(identityKind.rawValue, address)] + (contacts + unverifiedContacts).map { PGCustomers.lockKey($0.0.rawValue, $0.1) }
+            + files.map { PGCustomers.blobLockKey($0.1) }
     }
 }
 
@@ -318,7 +319,12 @@ struct PGIntake {
             RETURNING id
             """, logger: logger)!
         if !p.files.isEmpty {
-            try await PGBlobs.insert(connection, logger: logger, p.files.filter { $0.0.sha256 == nil }.map { ($0.1, $0.0.content) }, at: now)
+            // A staged file was committed before this transaction; an erasure may have deleted it since (it
+            // cannot now: the transaction holds the file's lock), so one that is gone is stored again.
+            let staged = p.files.compactMap(\.0.sha256)
+            let present = staged.isEmpty ? [] : Set(try await connection.rows(
+                "SELECT sha256 FROM blobs WHERE sha256 = ANY(\(staged))", logger: logger).map { try $0["sha256"] as String })
+            try await PGBlobs.insert(connection, logger: logger, p.files.filter { !present.contains($0.1) }.map { ($0.1, $0.0.content) }, at: now)
             var insert = SQLBuilder("INSERT INTO attachments (message_id, name, content_type, size, sha256) VALUES ")
             for (index, (attachment, hash)) in p.files.enumerated() {
                 let values = [insert.bind(messageID), insert.bind(attachment.name), insert.bind(attachment.contentType),
