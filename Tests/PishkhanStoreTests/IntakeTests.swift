@@ -33,6 +33,48 @@ import Testing
         }
     }
 
+    /// A person first seen unnamed by SMS, then writing by email with a name and the same phone as a
+    /// contact: one customer, named by the later message, last heard from at the later time; several
+    /// such people at once (which PostgreSQL stores in shared transactions) each keep their own.
+    @Test(arguments: Backend.allCases) func aKnownCustomerIsNamedAndMarkedAsJustHeardFrom(_ backend: Backend) async throws {
+        try await backend.withStore(clock: clock) { store async throws in
+            let start = clock.date
+            let people = 0..<20
+            let first = try await withThrowingTaskGroup(of: (Int, IngestResult).self) { group in
+                for n in people {
+                    group.addTask { (n, try await store.ingest(Fixture.sms("first-\(n)", from: "091200000\(String(format: "%02d", n))"),
+                                                                channel: Fixture.sms, rules: Fixture.rules)) }
+                }
+                return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            clock.advance(600)
+            let second = try await withThrowingTaskGroup(of: (Int, IngestResult).self) { group in
+                for n in people {
+                    group.addTask {
+                        var message = Fixture.email("second-\(n)", from: "person\(n)@example.com", name: "Person \(n)")
+                        message.contacts = [.init(kind: .phone, address: "091200000\(String(format: "%02d", n))")]
+                        return (n, try await store.ingest(message, channel: Fixture.email, rules: Fixture.rules))
+                    }
+                    // The same message again, in the same moment.
+                    group.addTask {
+                        var message = Fixture.email("second-\(n)", from: "person\(n)@example.com", name: "Person \(n)")
+                        message.contacts = [.init(kind: .phone, address: "091200000\(String(format: "%02d", n))")]
+                        return (-1, try await store.ingest(message, channel: Fixture.email, rules: Fixture.rules))
+                    }
+                }
+                return try await group.reduce(into: [(Int, IngestResult)]()) { $0.append($1) }
+            }
+            #expect(second.filter { $0.1.duplicate }.count == people.count, "each repeat is a duplicate")
+            for (n, result) in second where n >= 0 {
+                let earlier = try #require(first[n])
+                #expect(result.customerID == earlier.customerID && !result.customerCreated)
+                let customer = try await store.customerProfile(id: result.customerID, timelineLimit: 1, timelineCursor: nil).customer
+                #expect(customer.name == "Person \(n)")
+                #expect(customer.firstSeenAt == start && customer.lastContactAt == start.addingTimeInterval(600))
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases) func concurrentIngestsOfOneKeyStoreOneMessage(_ backend: Backend) async throws {
         try await backend.withStore(clock: clock) { store async throws in
             let results = try await withThrowingTaskGroup(of: IngestResult.self) { group in

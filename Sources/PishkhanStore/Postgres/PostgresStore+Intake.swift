@@ -27,12 +27,14 @@ extension PostgresStore: IntakeStore {
         let now = clock()
         return try await write { connection, log in
             try await PGCustomers.lock(connection, logger: logger, keys: Set(jobs.flatMap(\.prepared.lockKeys)))
+            let batch = try await PGIntakeBatch.load(connection, logger: logger, jobs.map(\.prepared))
+            let intake = PGIntake(connection: connection, logger: logger, now: now, batch: batch)
             var results: [IngestResult] = []
             results.reserveCapacity(jobs.count)
             for job in jobs {
-                results.append(try await PGIntake(connection: connection, logger: logger, now: now)
-                    .ingest(job.prepared, channel: job.channel, rules: job.rules, sla: slaConfiguration(), log: &log))
+                results.append(try await intake.ingest(job.prepared, channel: job.channel, rules: job.rules, sla: slaConfiguration(), log: &log))
             }
+            try await batch.finish(connection, logger: logger, at: now)
             return results
         }
     }
@@ -141,11 +143,96 @@ extension PSQLError {
     }
 }
 
-/// The ingest transaction on PostgreSQL: the same steps and rules as `Intake`, one round trip per statement.
+/// What one ingest transaction reads for all its messages at once, and keeps up to date as it stores them:
+/// the messages already stored under the batch's idempotency keys, the customers of the identities the
+/// batch names (the transaction holds their locks, so nobody else changes them), and the customers to mark
+/// as just heard from, in one statement at the end.
+final class PGIntakeBatch {
+    struct Stored {
+        var messageID: Int64
+        var ticketID: Int64
+        var customerID: Int64
+    }
+    struct Known {
+        var id: Int64
+        var tier: CustomerTier
+        var unnamed: Bool
+    }
+    /// By channel and external id.
+    private(set) var stored: [String: Stored] = [:]
+    /// By identity lock key (`PGCustomers.lockKey`); an identity the batch names that is not here has no customer.
+    private var identities: [String: Int64] = [:]
+    private var customers: [Int64: Known] = [:]
+    private var contacted: Set<Int64> = []
+
+    static func key(channel: String, externalID: String) -> String { channel + "\u{0}" + externalID }
+
+    static func load(_ connection: PostgresConnection, logger: Logger, _ messages: [Intake.Prepared]) async throws -> PGIntakeBatch {
+        let batch = PGIntakeBatch()
+        let channels = messages.map(\.message.channel), externalIDs = messages.map(\.message.externalID)
+        for row in try await connection.rows("""
+            SELECT m.channel, m.external_id, m.id, m.ticket_id, t.customer_id
+            FROM unnest(\(channels)::text[], \(externalIDs)::text[]) AS k(channel, external_id)
+            JOIN messages m ON m.channel = k.channel AND m.external_id = k.external_id JOIN tickets t ON t.id = m.ticket_id
+            """, logger: logger) {
+            batch.stored[key(channel: try row["channel"], externalID: try row["external_id"])] =
+                Stored(messageID: try row["id"], ticketID: try row["ticket_id"], customerID: try row["customer_id"])
+        }
+        var kinds: [String] = [], values: [String] = []
+        for message in messages {
+            for (kind, value) in [(message.identityKind, message.address)] + message.contacts + message.unverifiedContacts {
+                kinds.append(kind.rawValue)
+                values.append(value)
+            }
+        }
+        for row in try await connection.rows("""
+            SELECT i.kind, i.value, c.id, c.tier, c.name IS NULL AS unnamed
+            FROM unnest(\(kinds)::text[], \(values)::text[]) AS k(kind, value)
+            JOIN identities i ON i.kind = k.kind AND i.value = k.value JOIN customers c ON c.id = i.customer_id
+            """, logger: logger) {
+            let id: Int64 = try row["id"]
+            batch.identities[PGCustomers.lockKey(try row["kind"], try row["value"])] = id
+            batch.customers[id] = Known(id: id, tier: CustomerTier(rawValue: try row["tier"]) ?? .standard, unnamed: try row["unnamed"])
+        }
+        return batch
+    }
+
+    func customer(kind: IdentityKind, value: String) -> Known? {
+        identities[PGCustomers.lockKey(kind.rawValue, value)].flatMap { customers[$0] }
+    }
+
+    func remember(_ message: InboundMessage, _ result: IngestResult) {
+        stored[Self.key(channel: message.channel, externalID: message.externalID)] =
+            Stored(messageID: result.messageID, ticketID: result.ticketID, customerID: result.customerID)
+    }
+
+    /// Identities just inserted with `ON CONFLICT DO NOTHING`: one another customer already has stays theirs.
+    func added(_ identities: [(IdentityKind, String)], to customer: Known) {
+        customers[customer.id] = customer
+        for (kind, value) in identities where self.identities[PGCustomers.lockKey(kind.rawValue, value)] == nil {
+            self.identities[PGCustomers.lockKey(kind.rawValue, value)] = customer.id
+        }
+    }
+
+    func named(_ customer: Int64) { customers[customer]?.unnamed = false }
+
+    func contacted(_ customer: Int64) { contacted.insert(customer) }
+
+    func finish(_ connection: PostgresConnection, logger: Logger, at now: Date) async throws {
+        guard !contacted.isEmpty else { return }
+        try await connection.query("""
+            UPDATE customers SET last_contact_at = GREATEST(last_contact_at, \(now.seconds)) WHERE id = ANY(\(contacted.sorted()))
+            """, logger: logger)
+    }
+}
+
+/// The ingest transaction on PostgreSQL: the same steps and rules as `Intake`. What can be read for a whole
+/// batch at once comes from `batch`; the rest is one round trip per statement.
 struct PGIntake {
     let connection: PostgresConnection
     let logger: Logger
     let now: Date
+    var batch = PGIntakeBatch()
 
     func ingest(_ p: Intake.Prepared, channel: ChannelSettings, rules: PriorityRules, sla: SLAConfiguration,
                 log: inout PostgresEventLog) async throws -> IngestResult {
@@ -153,23 +240,28 @@ struct PGIntake {
         let m = p.message
         // The transaction holds the advisory locks of the message's identities (`ingestBatch`).
         // 1. The idempotency key: the same (channel, external id) returns the first result.
-        if let dup = try await connection.first("""
-            SELECT m.id, m.ticket_id, t.customer_id FROM messages m JOIN tickets t ON t.id = m.ticket_id
-            WHERE m.channel = \(m.channel) AND m.external_id = \(m.externalID)
-            """, logger: logger) {
-            return IngestResult(messageID: try dup["id"], ticketID: try dup["ticket_id"], customerID: try dup["customer_id"],
+        if let dup = batch.stored[PGIntakeBatch.key(channel: m.channel, externalID: m.externalID)] {
+            return IngestResult(messageID: dup.messageID, ticketID: dup.ticketID, customerID: dup.customerID,
                                 duplicate: true, ticketCreated: false, customerCreated: false, threadedBy: nil)
         }
+        let result = m.automated ? try await ingestAutomated(p, channel: channel, log: &log)
+            : try await ingestFromCustomer(p, channel: channel, rules: rules, sla: sla, clocks: clocks, log: &log)
+        batch.remember(m, result)
+        return result
+    }
+
+    private func ingestFromCustomer(_ p: Intake.Prepared, channel: ChannelSettings, rules: PriorityRules, sla: SLAConfiguration,
+                                    clocks: PGClockBook, log: inout PostgresEventLog) async throws -> IngestResult {
+        let m = p.message
         let t = now.seconds
-        if m.automated { return try await ingestAutomated(p, channel: channel, log: &log) }
 
         // 2. Identity → customer (the rules of `Intake.ingest`).
         var customerCreated = false
         let customerID: Int64
         let tier: CustomerTier
-        let bySender = try await customer(kind: p.identityKind, value: p.address)
+        let bySender = batch.customer(kind: p.identityKind, value: p.address)
         var found = bySender
-        for (kind, value) in p.contacts where found == nil { found = try await customer(kind: kind, value: value) }
+        for (kind, value) in p.contacts where found == nil { found = batch.customer(kind: kind, value: value) }
         if let found {
             customerID = found.id
             tier = found.tier
@@ -178,8 +270,9 @@ struct PGIntake {
                     UPDATE customers SET name = \(display), search_name = \(p.foldedName), last_contact_at = \(t), updated_at = \(t)
                     WHERE id = \(customerID)
                     """, logger: logger)
+                batch.named(customerID)
             } else {
-                try await connection.query("UPDATE customers SET last_contact_at = \(t) WHERE id = \(customerID)", logger: logger)
+                batch.contacted(customerID)
             }
         } else {
             customerID = try await connection.value(Int64.self, """
@@ -200,6 +293,7 @@ struct PGIntake {
             insert.append(" ON CONFLICT (kind, value) DO NOTHING")
             try await connection.query(insert.query, logger: logger)
         }
+        batch.added(identities, to: PGIntakeBatch.Known(id: customerID, tier: tier, unnamed: (found?.unnamed ?? true) && p.displayName == nil))
 
         // 3. Thread: explicit hints, then the subject token, then recency on conversational channels.
         let decision = Threading.decide(
@@ -279,9 +373,7 @@ struct PGIntake {
     /// A machine's message: the rules of `Intake.ingestAutomated`.
     func ingestAutomated(_ p: Intake.Prepared, channel: ChannelSettings, log: inout PostgresEventLog) async throws -> IngestResult {
         let m = p.message
-        let known = try await connection.value(Int64.self, """
-            SELECT customer_id FROM identities WHERE kind = \(p.identityKind.rawValue) AND value = \(p.address)
-            """, logger: logger)
+        let known = batch.customer(kind: p.identityKind, value: p.address)?.id
         var target: (ticket: Int64, customer: Int64, rule: Threading.Rule)?
         if let known, case .append(let id, let rule) = Threading.decide(
             customerID: known, byHeader: try await candidateByHeaders(m.threadHints.referencedMessageIDs),
@@ -337,13 +429,6 @@ struct PGIntake {
         if m.automated { data["automated"] = .bool(true) }
         log.append(.messageAdded, ticket: ticketID, customer: customerID, at: now, data: data)
         return messageID
-    }
-
-    private func customer(kind: IdentityKind, value: String) async throws -> (id: Int64, tier: CustomerTier, unnamed: Bool)? {
-        try await connection.first("""
-            SELECT c.id, c.tier, c.name IS NULL AS unnamed FROM identities i JOIN customers c ON c.id = i.customer_id
-            WHERE i.kind = \(kind.rawValue) AND i.value = \(value)
-            """, logger: logger).map { (try $0["id"], CustomerTier(rawValue: try $0["tier"]) ?? .standard, try $0["unnamed"]) }
     }
 
     /// Follows merges to the ticket that now holds the conversation.
