@@ -58,6 +58,9 @@ struct ClusterBench {
         let perProcess = max(1, connections / count)
         // One wrk per process, all at once; each posts distinct messages (its instance number is part of
         // every external id).
+        let serversCPU = ProcessCPU.seconds(servers.map(\.process.processIdentifier))
+        let postgresCPU = ProcessCPU.seconds(ProcessCPU.pids(named: "postgres"))
+        let start = ContinuousClock.now
         let results = try await withThrowingTaskGroup(of: Wrk.Result.self) { group in
             for (instance, server) in servers.enumerated() {
                 let script = scratch.appendingPathComponent("inbound-\(count)-\(instance).lua")
@@ -70,7 +73,13 @@ struct ClusterBench {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         let rate = results.reduce(0) { $0 + $1.requestsPerSecond }
+        // CPU time per message, which a busy machine changes less than the rate: the servers', and every
+        // local PostgreSQL process's (none when the database is on another machine).
+        let stored = rate * (ContinuousClock.now - start).seconds
+        let serverMs = (ProcessCPU.seconds(servers.map(\.process.processIdentifier)) - serversCPU) * 1000 / max(1, stored)
+        let postgresMs = (ProcessCPU.seconds(ProcessCPU.pids(named: "postgres")) - postgresCPU) * 1000 / max(1, stored)
         return (rate, [
+            "serverCPUMsPerMessage": .number(serverMs.rounded(to: 3)), "localPostgresCPUMsPerMessage": .number(postgresMs.rounded(to: 3)),
             "processes": .int(Int64(count)), "messagesPerSecond": .number(rate.rounded()),
             "perProcess": .array(results.map { .object(["requestsPerSecond": .number($0.requestsPerSecond.rounded()), "latencyMs": $0.latency]) }),
             "non2xx": .int(Int64(results.reduce(0) { $0 + $1.non2xx })),
@@ -181,5 +190,29 @@ final class BenchServer: @unchecked Sendable {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
+    }
+}
+
+/// CPU time (user and system) of processes, from /proc.
+enum ProcessCPU {
+    static func seconds(_ pids: [Int32]) -> Double {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return pids.reduce(0) { total, pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return total }
+            // After "pid (comm)": state is field 3, utime 14 and stime 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return total }
+            return total + (user + system) / ticks
+        }
+    }
+
+    static func pids(named name: String) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+            guard let pid = Int32(entry),
+                  let comm = try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8),
+                  comm.trimmingCharacters(in: .whitespacesAndNewlines) == name else { return nil }
+            return pid
+        }
     }
 }

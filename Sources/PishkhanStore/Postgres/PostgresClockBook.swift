@@ -73,63 +73,69 @@ struct PGClockBook {
         return (clocks, changes)
     }
 
-    /// Writes the changed clocks and one clock event per change (each set in one statement), the ticket's
-    /// due columns, and queues the timer updates for after commit.
+    /// Writes the changed clocks, one clock event per change and the ticket's due columns in one statement
+    /// (its parts as data-changing `WITH` clauses), and queues the timer updates for after commit.
     func save(ticketID: Int64, before: TicketClocks, after: TicketClocks, changes: [SLAClockChange], log: inout PostgresEventLog,
               updateTicket: Bool = true) async throws {
         guard before != after || !changes.isEmpty else { return }
-        var upsert = SQLBuilder("""
-            INSERT INTO sla_clocks (ticket_id, metric, policy_id, calendar_id, target, warn_fraction, status, cycle,
-                started_at, elapsed_before, running_since, due_at, warn_at, warned_at, breached_at, ended_at, next_fire_at, next_fire_kind)
-            VALUES
-            """)
-        var rows = 0
+        var query = SQLBuilder()
+        var parts: [String] = []
+        var upsert = ""
         for metric in SLAMetric.allCases {
             guard let clock = after.clocks[metric], clock != before.clocks[metric] else { continue }
             let next = clock.nextFiring
             let values = [
-                upsert.bind(ticketID), upsert.bind(metric.rawValue), upsert.bind(clock.policyID), upsert.bind(clock.calendarID),
-                upsert.bind(clock.target), upsert.bind(clock.warnFraction), upsert.bind(clock.status.rawValue), upsert.bind(Int64(clock.cycle)),
-                upsert.bind(clock.startedAt.timeIntervalSince1970), upsert.bind(clock.elapsedBefore),
-                upsert.bind(clock.runningSince?.timeIntervalSince1970), upsert.bind(clock.dueAt.map(ClockBook.storable)),
-                upsert.bind(clock.warnAt.map(ClockBook.storable)), upsert.bind(clock.warnedAt?.timeIntervalSince1970),
-                upsert.bind(clock.breachedAt?.timeIntervalSince1970), upsert.bind(clock.endedAt?.timeIntervalSince1970),
-                upsert.bind(next.map { ClockBook.storable($0.at) }), upsert.bind(next?.kind.rawValue),
+                query.bind(ticketID), query.bind(metric.rawValue), query.bind(clock.policyID), query.bind(clock.calendarID),
+                query.bind(clock.target), query.bind(clock.warnFraction), query.bind(clock.status.rawValue), query.bind(Int64(clock.cycle)),
+                query.bind(clock.startedAt.timeIntervalSince1970), query.bind(clock.elapsedBefore),
+                query.bind(clock.runningSince?.timeIntervalSince1970), query.bind(clock.dueAt.map(ClockBook.storable)),
+                query.bind(clock.warnAt.map(ClockBook.storable)), query.bind(clock.warnedAt?.timeIntervalSince1970),
+                query.bind(clock.breachedAt?.timeIntervalSince1970), query.bind(clock.endedAt?.timeIntervalSince1970),
+                query.bind(next.map { ClockBook.storable($0.at) }), query.bind(next?.kind.rawValue),
             ]
-            upsert.append((rows > 0 ? ", " : " ") + "(\(values.joined(separator: ", ")))")
-            rows += 1
+            upsert += (upsert.isEmpty ? " " : ", ") + "(\(values.joined(separator: ", ")))"
             log.timers.append(SLATimerUpdate(key: SLATimerQueue.Key(ticketID: ticketID, metric: metric), timer: ClockBook.timer(clock)))
         }
-        if rows > 0 {
-            upsert.append("""
-                 ON CONFLICT (ticket_id, metric) DO UPDATE SET policy_id = excluded.policy_id, calendar_id = excluded.calendar_id,
+        if !upsert.isEmpty {
+            parts.append("""
+                INSERT INTO sla_clocks (ticket_id, metric, policy_id, calendar_id, target, warn_fraction, status, cycle,
+                    started_at, elapsed_before, running_since, due_at, warn_at, warned_at, breached_at, ended_at, next_fire_at, next_fire_kind)
+                VALUES\(upsert)
+                ON CONFLICT (ticket_id, metric) DO UPDATE SET policy_id = excluded.policy_id, calendar_id = excluded.calendar_id,
                     target = excluded.target, warn_fraction = excluded.warn_fraction, status = excluded.status, cycle = excluded.cycle,
                     started_at = excluded.started_at, elapsed_before = excluded.elapsed_before, running_since = excluded.running_since,
                     due_at = excluded.due_at, warn_at = excluded.warn_at, warned_at = excluded.warned_at, breached_at = excluded.breached_at,
                     ended_at = excluded.ended_at, next_fire_at = excluded.next_fire_at, next_fire_kind = excluded.next_fire_kind
                 """)
-            try await connection.query(upsert.query, logger: logger)
         }
-        var events = SQLBuilder("INSERT INTO sla_clock_events (ticket_id, metric, kind, cause, cycle, policy_id, due_at, elapsed, at) VALUES")
-        var eventRows = 0
+        var events = ""
         for change in changes {
             guard let clock = after.clocks[change.metric] else { continue }
             let values = [
-                events.bind(ticketID), events.bind(change.metric.rawValue), events.bind(change.kind.rawValue), events.bind(change.cause),
-                events.bind(Int64(change.cycle)), events.bind(clock.policyID), events.bind(clock.dueAt.map(ClockBook.storable)),
-                events.bind(ClockBook.elapsed(clock, config: config, now: now)), events.bind(now.timeIntervalSince1970),
+                query.bind(ticketID), query.bind(change.metric.rawValue), query.bind(change.kind.rawValue), query.bind(change.cause),
+                query.bind(Int64(change.cycle)), query.bind(clock.policyID), query.bind(clock.dueAt.map(ClockBook.storable)),
+                query.bind(ClockBook.elapsed(clock, config: config, now: now)), query.bind(now.timeIntervalSince1970),
             ]
-            events.append((eventRows > 0 ? ", " : " ") + "(\(values.joined(separator: ", ")))")
-            eventRows += 1
+            events += (events.isEmpty ? " " : ", ") + "(\(values.joined(separator: ", ")))"
         }
-        if eventRows > 0 { try await connection.query(events.query, logger: logger) }
-        guard updateTicket else { return }
-        let columns = ClockBook.ticketColumns(after)
-        try await connection.query("""
-            UPDATE tickets SET sla_policy = \(columns.policy), first_response_due_at = \(columns.firstResponse),
-                next_response_due_at = \(columns.nextResponse), resolution_due_at = \(columns.resolution), due_sort = \(columns.dueSort)
-            WHERE id = \(ticketID)
-            """, logger: logger)
+        if !events.isEmpty {
+            parts.append("INSERT INTO sla_clock_events (ticket_id, metric, kind, cause, cycle, policy_id, due_at, elapsed, at) VALUES\(events)")
+        }
+        if updateTicket {
+            let columns = ClockBook.ticketColumns(after)
+            parts.append("""
+                UPDATE tickets SET sla_policy = \(query.bind(columns.policy)), first_response_due_at = \(query.bind(columns.firstResponse)),
+                    next_response_due_at = \(query.bind(columns.nextResponse)), resolution_due_at = \(query.bind(columns.resolution)),
+                    due_sort = \(query.bind(columns.dueSort))
+                WHERE id = \(query.bind(ticketID))
+                """)
+        }
+        guard let last = parts.popLast() else { return }
+        if !parts.isEmpty {
+            query.append("WITH " + parts.enumerated().map { "part\($0.offset) AS (\($0.element))" }.joined(separator: ", ") + " ")
+        }
+        query.append(last)
+        try await connection.query(query.query, logger: logger)
     }
 
     static func clock(_ row: PGRow) throws -> SLAClock? {
