@@ -60,7 +60,13 @@ public final class EventFanout: Service, Sendable {
         let start = try await store.latestEventSeq()
         await cancelWhenGracefulShutdown {
             var last = start
-            for await _ in signals {
+            for await newest in signals {
+                // Nobody to send to: skip reading and encoding. A follower that arrives later catches up
+                // from the store itself after subscribing, so it misses nothing this skipped.
+                if self.followerCount == 0 {
+                    last = max(last, newest)
+                    continue
+                }
                 do {
                     while true {
                         let batch = try await self.store.events(after: last, limit: 500)
