@@ -369,6 +369,12 @@ enum JSONText {
         String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
     }
 
+    /// A stored JSON object (event data, attributes); empty when absent or not an object.
+    static func object(_ text: String?) -> [String: JSONValue] {
+        guard let text, case .object(let object)? = JSONValue(parsing: text) else { return [:] }
+        return object
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?, default value: T) -> T {
         guard let text, let data = text.data(using: .utf8) else { return value }
         return (try? JSONDecoder().decode(T.self, from: data)) ?? value
