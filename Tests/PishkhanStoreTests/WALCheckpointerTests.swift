@@ -1,25 +1,28 @@
 import Foundation
-import PishkhanCore
+import GRDB
 @testable import PishkhanStore
 import Testing
 
 @Suite struct WALCheckpointerTests {
-    /// The writer no longer has to copy the WAL back itself: a commit hands that to the checkpointer's
-    /// own connection and thread, and what it copies is in the database file.
-    @Test func aCommitStartsACheckpointOffTheWriter() async throws {
-        let dir = Fixture.tempDirectory()
-        let path = dir.appendingPathComponent("p.sqlite").path
-        let store = try SQLiteStore(path: path, attachmentsDirectory: nil)
-        for i in 0..<20 { _ = try await store.ingest(Fixture.sms("c\(i)", from: "0912345\(1000 + i)"), channel: Fixture.sms, rules: Fixture.rules) }
-        let before = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+    /// The writer no longer copies the WAL back itself: after a commit the checkpointer does it from its own
+    /// connection and thread, and what it copies is in the database file.
+    @Test func aCommitStartsACheckpointOffTheWriter() throws {
+        let path = Fixture.tempDirectory().appendingPathComponent("w.sqlite").path
+        let pool = try DatabasePool(path: path)
+        try pool.write { db in
+            try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, text TEXT)")
+            for i in 0..<500 { try db.execute(sql: "INSERT INTO t (text) VALUES (?)", arguments: [String(repeating: "x", count: 100 + i)]) }
+        }
+        let size = { try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) }
+        let before = try size()
 
         let checkpointer = try WALCheckpointer(path: path, interval: .zero)
         checkpointer.committed()
         checkpointer.waitForCheckpoint()
 
-        let after = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-        #expect(after > before)
+        #expect(try size() > before)
         let (frames, copied) = try checkpointer.checkpoint()
         #expect(frames > 0 && copied == frames)
+        #expect(try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") } == 500)
     }
 }
