@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Dispatch
 import HummingbirdWSClient
 import Logging
+import NIOPosix
 import PishkhanCore
 import Synchronization
 
@@ -87,9 +89,9 @@ struct Chat: AsyncParsableCommand {
             let idle = Self.rss(pid)
             // Everyone is connected and idle: the load starts now, for every visitor at once.
             let start = ContinuousClock.now + .milliseconds(200)
-            load.start.withLock { $0 = start }
+            load.begin(at: start)
             try await Task.sleep(until: start + .seconds(Double(seconds) + 3))
-            load.stop.store(true, ordering: .releasing)
+            load.end()
             try await group.waitForAll()
             let latencies = metrics.latencies.withLock { Latencies($0) }
             let sent = metrics.sent.load(ordering: .relaxed)
@@ -113,7 +115,7 @@ struct Chat: AsyncParsableCommand {
                 ]),
                 "serverBytesPerIdleConnection": .number(perConnection.rounded()),
                 "targets": .string("p99 ≤ 20 ms at 2000 messages/s; ≤ 40 KB per idle connection"),
-                "client": .string("this process: \(visitors) HummingbirdWSClient connections and one /ws/events follower, sharing the 2 cores with the server"),
+                "client": .string("this process: \(visitors) HummingbirdWSClient connections and one /ws/events follower (on its own thread, timing arrivals as they come off the socket), sharing the 2 cores with the server"),
             ])
         }
         agent.cancel()
@@ -122,15 +124,48 @@ struct Chat: AsyncParsableCommand {
 
     // MARK: The visitors
 
-    /// When the load starts (set once every visitor is idle), and when it stops.
+    /// When the load starts (set once every visitor is idle), and when it stops. Visitors wait for both
+    /// without polling: 10,000 tasks waking every few milliseconds would load the machine being measured.
     final class LoadPlan: Sendable {
         let period: Double
         let seconds: Double
-        let start = Mutex<ContinuousClock.Instant?>(nil)
-        let stop = Atomic<Bool>(false)
+        let started = Gate<ContinuousClock.Instant>()
+        let stopped = Gate<Void>()
         init(period: Double, seconds: Double) {
             self.period = period
             self.seconds = seconds
+        }
+
+        func begin(at start: ContinuousClock.Instant) { started.open(start) }
+        func end() {
+            started.open(nil)
+            stopped.open(())
+        }
+    }
+
+    /// Opened once with a value (or nil: never); waiters are resumed then, later callers return at once.
+    final class Gate<Value: Sendable>: Sendable {
+        private let state = Mutex<(opened: Value??, waiters: [CheckedContinuation<Value?, Never>])>((nil, []))
+
+        func wait() async -> Value? {
+            await withCheckedContinuation { continuation in
+                let value = state.withLock { s -> Value?? in
+                    if let opened = s.opened { return opened }
+                    s.waiters.append(continuation)
+                    return nil
+                }
+                if let value { continuation.resume(returning: value) }
+            }
+        }
+
+        func open(_ value: Value?) {
+            let waiters = state.withLock { s -> [CheckedContinuation<Value?, Never>] in
+                guard s.opened == nil else { return [] }
+                s.opened = .some(value)
+                defer { s.waiters = [] }
+                return s.waiters
+            }
+            for w in waiters { w.resume(returning: value) }
         }
     }
 
@@ -176,7 +211,7 @@ struct Chat: AsyncParsableCommand {
             ) { inbound, outbound, _ in
                 if silent {
                     metrics.welcomed.add(1, ordering: .relaxed)
-                    while !plan.stop.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(200)) }
+                    _ = await plan.stopped.wait()
                     try await outbound.close(.normalClosure, reason: nil)
                     return
                 }
@@ -186,17 +221,16 @@ struct Chat: AsyncParsableCommand {
                     group.addTask {
                         var welcomed = false
                         for try await message in inbound.messages(maxSize: 1 << 16) {
-                            guard case .text(let text) = message,
-                                  let frame = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                                  let type = frame["type"] as? String else { continue }
+                            guard case .text(let text) = message, case .object(let frame)? = JSONValue(parsing: text),
+                                  case .string(let type)? = frame["type"] else { continue }
                             switch type {
                             case "welcome" where !welcomed:
                                 welcomed = true
                                 metrics.welcomed.add(1, ordering: .relaxed)
                             case "ack":
-                                if let id = frame["id"] as? String, let messageID = (frame["messageID"] as? NSNumber)?.int64Value,
+                                if case .string(let id)? = frame["id"], case .number(let messageID)? = frame["messageID"],
                                    let at = sentAt.times.withLock({ $0.removeValue(forKey: id) }) {
-                                    metrics.acked(messageID, sentAt: at)
+                                    metrics.acked(Int64(messageID), sentAt: at)
                                 }
                             case "error":
                                 metrics.errors.add(1, ordering: .relaxed)
@@ -206,11 +240,7 @@ struct Chat: AsyncParsableCommand {
                         }
                     }
                     // Each visitor sends once a period, at its own phase, so the total rate is even.
-                    while plan.start.withLock({ $0 }) == nil {
-                        if plan.stop.load(ordering: .acquiring) { break }
-                        try await Task.sleep(for: .milliseconds(50))
-                    }
-                    if let start = plan.start.withLock({ $0 }) {
+                    if let start = await plan.started.wait() {
                         var k = 0
                         while true {
                             let at = start + .seconds(plan.period * (Double(index) / Double(count) + Double(k)))
@@ -223,7 +253,7 @@ struct Chat: AsyncParsableCommand {
                             k += 1
                         }
                     }
-                    while !plan.stop.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(100)) }
+                    _ = await plan.stopped.wait()
                     try await outbound.close(.normalClosure, reason: nil)
                     try await group.waitForAll()
                 }
@@ -235,19 +265,36 @@ struct Chat: AsyncParsableCommand {
 
     // MARK: The agent
 
+    /// The agent's `/ws/events` stream, on an event loop and an executor of its own: its arrivals are timed
+    /// as they come off the socket, not after the 10,000 visitor tasks ahead of it in the shared pool.
     static func follow(port: Int, token: String, metrics: Measurements) async throws {
-        try await WebSocketClient.connect(
-            url: "ws://127.0.0.1:\(port)/ws/events?token=\(token)", configuration: .init(maxFrameSize: 1 << 20), logger: Logger(label: "agent")
-        ) { inbound, _, _ in
-            metrics.agentConnected.store(true, ordering: .releasing)
-            for try await message in inbound.messages(maxSize: 1 << 20) {
-                let now = ContinuousClock.now
-                guard case .text(let text) = message,
-                      let event = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                      event["type"] as? String == EventType.messageAdded.rawValue,
-                      let id = ((event["data"] as? [String: Any])?["messageID"] as? NSNumber)?.int64Value else { continue }
-                metrics.seen(id, at: now)
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { loop.shutdownGracefully { _ in } }
+        _ = try await withTaskExecutorPreference(SerialTaskExecutor(label: "bench.agent")) {
+            try await WebSocketClient.connect(
+                url: "ws://127.0.0.1:\(port)/ws/events?token=\(token)", configuration: .init(maxFrameSize: 1 << 20),
+                eventLoopGroup: loop, logger: Logger(label: "agent")
+            ) { inbound, _, _ in
+                metrics.agentConnected.store(true, ordering: .releasing)
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    let now = ContinuousClock.now
+                    guard case .text(let text) = message, case .object(let event)? = JSONValue(parsing: text),
+                          case .string(EventType.messageAdded.rawValue)? = event["type"],
+                          case .object(let data)? = event["data"], case .number(let id)? = data["messageID"] else { continue }
+                    metrics.seen(Int64(id), at: now)
+                }
             }
+        }
+    }
+
+    /// Runs tasks that prefer it on one dispatch thread of their own.
+    final class SerialTaskExecutor: TaskExecutor {
+        private let queue: DispatchQueue
+        init(label: String) { queue = DispatchQueue(label: label, qos: .userInteractive) }
+
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
         }
     }
 

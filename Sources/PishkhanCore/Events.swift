@@ -79,3 +79,23 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
     public static func int(_ v: Int64) -> JSONValue { .number(Double(v)) }
     public static func optionalInt(_ v: Int64?) -> JSONValue { v.map { .number(Double($0)) } ?? .null }
 }
+
+extension Event {
+    /// The event as the API writes it (keys sorted, absent ids left out, `occurredAt` in ISO 8601), built
+    /// directly: the event stream sends every event to every follower, and a `JSONEncoder` per event cost
+    /// more than reading it.
+    public var jsonText: String {
+        var out = "{"
+        if let customerID { out += "\"customerID\":\(customerID)," }
+        out += "\"data\":"
+        out += JSONValue.object(data).jsonText
+        out += ",\"occurredAt\":\""
+        out += ISO8601.format(occurredAt)
+        out += "\",\"seq\":\(seq),"
+        if let ticketID { out += "\"ticketID\":\(ticketID)," }
+        out += "\"type\":"
+        out += JSONValue.string(type.rawValue).jsonText
+        out += ",\"version\":\(version)}"
+        return out
+    }
+}

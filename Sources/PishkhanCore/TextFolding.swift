@@ -71,6 +71,10 @@ extension StringProtocol {
     /// Without leading and trailing white space and newlines; native, no Foundation bridging.
     public var trimmed: String {
         let scalars = unicodeScalars
+        // Most text has nothing to trim: no copy then.
+        if let first = scalars.first, let last = scalars.last, !first.properties.isWhitespace, !last.properties.isWhitespace {
+            return String(self)
+        }
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
               let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         return String(String.UnicodeScalarView(scalars[first...last]))

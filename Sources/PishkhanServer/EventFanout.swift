@@ -71,7 +71,7 @@ public final class EventFanout: Service, Sendable {
                     while true {
                         let batch = try await self.store.events(after: last, limit: 500)
                         guard let newest = batch.last?.seq else { break }
-                        let frames = try batch.map { Frame(seq: $0.seq, text: try Self.encode($0)) }
+                        let frames = batch.map { Frame(seq: $0.seq, text: $0.jsonText) }
                         let followers = self.state.withLock { Array($0.followers.values) }
                         for follower in followers { follower.yield(frames) }
                         last = newest
@@ -83,9 +83,5 @@ public final class EventFanout: Service, Sendable {
             }
         }
         state.withLock { s in for c in s.followers.values { c.finish() } }
-    }
-
-    static func encode(_ event: Event) throws -> String {
-        String(decoding: try APIEncoder.encoder.encode(event), as: UTF8.self)
     }
 }

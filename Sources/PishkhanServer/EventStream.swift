@@ -58,7 +58,7 @@ struct EventStream: Sendable {
         while true {
             let batch = try await store.events(after: last, limit: 500)
             for event in batch {
-                try await outbound.write(.text(try EventFanout.encode(event)))
+                try await outbound.write(.text(event.jsonText))
                 last = event.seq
             }
             if batch.count < 500 { return }

@@ -56,7 +56,7 @@ enum Rows {
         Customer(
             id: row["id"], name: row["name"], tier: CustomerTier(rawValue: row["tier"]) ?? .standard,
             tags: JSONText.decode([String].self, row["tags"], default: []),
-            attributes: JSONText.decode([String: JSONValue].self, row["attributes"], default: [:]),
+            attributes: JSONText.object(row["attributes"]),
             firstSeenAt: (row["first_seen_at"] as Double).date, lastContactAt: (row["last_contact_at"] as Double).date,
             createdAt: (row["created_at"] as Double).date, updatedAt: (row["updated_at"] as Double).date,
             mergedInto: row["merged_into"], erasedAt: (row["erased_at"] as Double?).date)
@@ -80,13 +80,13 @@ enum Rows {
         return Event(
             seq: row["seq"], type: type, version: row["version"], ticketID: row["ticket_id"], customerID: row["customer_id"],
             occurredAt: (row["occurred_at"] as Double).date,
-            data: JSONText.decode([String: JSONValue].self, row["data"], default: [:]))
+            data: JSONText.object(row["data"]))
     }
 
     static func customerEvent(_ row: Row) -> CustomerEvent {
         CustomerEvent(
             id: row["id"], customerID: row["customer_id"], type: row["type"], title: row["title"],
-            data: JSONText.decode([String: JSONValue].self, row["data"], default: [:]), externalID: row["external_id"],
+            data: JSONText.object(row["data"]), externalID: row["external_id"],
             occurredAt: (row["occurred_at"] as Double).date, createdAt: (row["created_at"] as Double).date)
     }
 

@@ -6,7 +6,7 @@ import HummingbirdWSClient
 import Logging
 import PishkhanChannels
 import PishkhanCore
-import PishkhanServer
+@testable import PishkhanServer
 import PishkhanStore
 import Synchronization
 import Testing
@@ -537,5 +537,39 @@ enum RawHTTP {
         }
         guard !received.isEmpty else { throw Failure(reason: "no response within \(timeout) s") }
         return String(decoding: received, as: UTF8.self)
+    }
+}
+
+@Suite struct ChatFrameTests {
+    @Test("Client frames are read as JSONDecoder reads them", arguments: [
+        #"{"type":"hello","name":"Sara","lastSeq":12,"visitorToken":"abc","email":null,"extra":{"x":1}}"#,
+        #"{"type":"message","id":"m1","text":"سلام\n"}"#,
+        #"{"type":"read","seq":5}"#,
+        #"{"type":"hello","lastSeq":1.5}"#,
+        #"{"type":"message","id":7}"#,
+        #"{"type":"message","text":["a"]}"#,
+        #"{"id":"m1"}"#,
+        #"{"type":null}"#,
+        #"["type"]"#,
+        "not json",
+    ])
+    func clientFrameDecoding(text: String) {
+        let expected = try? JSONDecoder().decode(ChatFrame.Client.self, from: Data(text.utf8))
+        let parsed = ChatFrame.Client(json: text)
+        #expect((parsed == nil) == (expected == nil))
+        if let parsed, let expected {
+            #expect(parsed.type == expected.type && parsed.id == expected.id && parsed.text == expected.text)
+            #expect(parsed.lastSeq == expected.lastSeq && parsed.seq == expected.seq && parsed.name == expected.name)
+            #expect(parsed.visitorToken == expected.visitorToken && parsed.email == expected.email && parsed.phone == expected.phone)
+        }
+    }
+
+    @Test("Acks are written as the encoder writes them", arguments: [
+        ChatFrame.Ack(id: "m1", messageID: 10, ticketID: 3),
+        ChatFrame.Ack(id: "m\"2\\", messageID: 11, ticketID: 4, duplicate: true),
+        ChatFrame.Ack(id: "read-1"),
+    ])
+    func ackText(ack: ChatFrame.Ack) throws {
+        #expect(ack.jsonText == (try ChatFrame.encode(ack)))
     }
 }

@@ -15,6 +15,44 @@ enum ChatFrame {
         var phone: String?
         var text: String?
         var seq: Int64?
+
+        /// Parses a frame's JSON text as `JSONDecoder` would this type: an object with a string `type`;
+        /// the other fields absent, null or of their type, anything else refused. Unknown fields are ignored.
+        init?(json: String) {
+            guard case .object(let o)? = JSONValue(parsing: json), case .string(let type)? = o["type"] else { return nil }
+            func string(_ key: String) -> String?? {
+                switch o[key] {
+                case nil, .null?: return .some(nil)
+                case .string(let s)?: return .some(s)
+                default: return nil
+                }
+            }
+            func int(_ key: String) -> Int64?? {
+                switch o[key] {
+                case nil, .null?: return .some(nil)
+                case .number(let n)? where n.rounded() == n && abs(n) < 9.2e18: return .some(Int64(n))
+                default: return nil
+                }
+            }
+            guard let id = string("id"), let visitorToken = string("visitorToken"), let lastSeq = int("lastSeq"),
+                  let name = string("name"), let email = string("email"), let phone = string("phone"),
+                  let text = string("text"), let seq = int("seq") else { return nil }
+            self.init(type: type, id: id, visitorToken: visitorToken, lastSeq: lastSeq, name: name, email: email,
+                      phone: phone, text: text, seq: seq)
+        }
+
+        init(type: String, id: String? = nil, visitorToken: String? = nil, lastSeq: Int64? = nil, name: String? = nil,
+             email: String? = nil, phone: String? = nil, text: String? = nil, seq: Int64? = nil) {
+            self.type = type
+            self.id = id
+            self.visitorToken = visitorToken
+            self.lastSeq = lastSeq
+            self.name = name
+            self.email = email
+            self.phone = phone
+            self.text = text
+            self.seq = seq
+        }
     }
 
     struct Welcome: Encodable {
@@ -37,6 +75,20 @@ enum ChatFrame {
         var messageID: Int64?
         var ticketID: Int64?
         var duplicate: Bool?
+
+        /// As `encode(_:)` writes it, without a `JSONEncoder`: one goes out for every message.
+        var jsonText: String {
+            var out = "{"
+            if let duplicate { out += duplicate ? "\"duplicate\":true," : "\"duplicate\":false," }
+            out += "\"id\":"
+            out += JSONValue.string(id).jsonText
+            if let messageID { out += ",\"messageID\":\(messageID)" }
+            if let ticketID { out += ",\"ticketID\":\(ticketID)" }
+            out += ",\"type\":"
+            out += JSONValue.string(type).jsonText
+            out += "}"
+            return out
+        }
     }
 
     /// An agent's reply or the bot's answer; `seq` is the message id, the client's resume point.

@@ -134,18 +134,18 @@ struct ChatSession {
                 return nil
             }
             guard let message else { return nil }
-            let data: Data
+            let text: String
             switch message {
-            case .text(let text): data = Data(text.utf8)
-            case .binary(let buffer): data = Data(buffer: buffer)
+            case .text(let t): text = t
+            case .binary(let buffer): text = String(buffer: buffer)
             }
             // The stream only limits what continuation frames add up to; a single frame is checked here.
-            guard data.count <= config.maxFrameBytes else {
+            guard text.utf8.count <= config.maxFrameBytes else {
                 try? await send(ChatFrame.Error(code: .frameTooLarge, message: "frames are limited to \(config.maxFrameBytes) bytes"))
                 try? await outbound.close(.messageTooLarge, reason: nil)
                 return nil
             }
-            if let frame = try? JSONDecoder().decode(ChatFrame.Client.self, from: data) { return frame }
+            if let frame = ChatFrame.Client(json: text) { return frame }
             try await send(ChatFrame.Error(code: .badFrame, message: "frames are JSON objects with a \"type\""))
         }
     }
@@ -154,10 +154,10 @@ struct ChatSession {
                         limit: inout MessageRateLimit) async throws {
         switch frame.type {
         case "message":
-            guard let id = frame.id?.trimmingCharacters(in: .whitespaces), !id.isEmpty, id.utf8.count <= 100 else {
+            guard let id = frame.id.map(Self.trimmingSpaces), !id.isEmpty, id.utf8.count <= 100 else {
                 return try await send(ChatFrame.Error(code: .badFrame, message: "a message needs an \"id\" of 1–100 bytes"))
             }
-            let text = (frame.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = (frame.text ?? "").trimmed
             guard !text.isEmpty else { return try await send(ChatFrame.Error(code: .badFrame, message: "a message needs a \"text\"", id: id)) }
             guard text.count <= config.maxMessageLength else {
                 return try await send(ChatFrame.Error(code: .tooLong, message: "messages are limited to \(config.maxMessageLength) characters", id: id))
@@ -203,5 +203,16 @@ struct ChatSession {
 
     private func send(_ frame: some Encodable) async throws {
         try await outbound.write(.text(ChatFrame.encode(frame)))
+    }
+
+    private func send(_ ack: ChatFrame.Ack) async throws {
+        try await outbound.write(.text(ack.jsonText))
+    }
+
+    /// `trimmingCharacters(in: .whitespaces)`, which goes through NSString, only for ids that need it.
+    private static func trimmingSpaces(_ id: String) -> String {
+        guard let first = id.unicodeScalars.first, let last = id.unicodeScalars.last,
+              first.properties.isWhitespace || last.properties.isWhitespace else { return id }
+        return id.trimmingCharacters(in: .whitespaces)
     }
 }
