@@ -42,8 +42,8 @@ public struct AppDependencies: Sendable {
         self.rules = rules
         self.metrics = metrics
         self.knowledge = knowledge ?? KnowledgeBase(store: store, directory: URL(fileURLWithPath: "/nonexistent"))
-        self.chatHub = ChatHub(store: store, channels: Set(channels.chat.keys))
         self.eventFanout = EventFanout(store: store)
+        self.chatHub = ChatHub(store: store, channels: Set(channels.chat.keys), fanout: eventFanout)
     }
 }
 

@@ -5,9 +5,10 @@ import PishkhanStore
 import ServiceLifecycle
 import Synchronization
 
-/// The one reader of new events for every `/ws/events` client of this server: after each commit it reads
-/// the new events once, encodes each once, and hands the encoded frames to every follower. A floor of
-/// agents costs one read and one encoding per event, not one per agent.
+/// The one reader of new events in this server: after each commit it reads the new events once, hands
+/// them to the readers registered with `eventBatches()` (the chat hub), encodes each once, and hands
+/// the encoded frames to every `/ws/events` follower. A floor of agents costs one read and one encoding
+/// per event, not one per agent, and the chat hub adds no read of its own.
 ///
 /// A follower first catches up from the store itself (from its `after=`), then takes the shared frames,
 /// skipping what it already sent; it never depends on the fan-out for completeness.
@@ -20,6 +21,7 @@ public final class EventFanout: Service, Sendable {
     private struct State {
         var followers: [UInt64: AsyncStream<[Frame]>.Continuation] = [:]
         var nextID: UInt64 = 0
+        var readers: [AsyncStream<[Event]>.Continuation] = []
     }
 
     let store: any Store
@@ -55,15 +57,25 @@ public final class EventFanout: Service, Sendable {
 
     public var followerCount: Int { state.withLock { $0.followers.count } }
 
+    /// Every event committed after this server's start, in commit order, in the batches they were read,
+    /// for as long as the server runs. Register before `run()` starts: a reader is fed from the
+    /// fan-out's starting point on, and sees no event twice.
+    func eventBatches() -> AsyncStream<[Event]> {
+        let (stream, continuation) = AsyncStream<[Event]>.makeStream()
+        state.withLock { $0.readers.append(continuation) }
+        return stream
+    }
+
     public func run() async throws {
         let signals = store.events.subscribe()
         let start = try await store.latestEventSeq()
         await cancelWhenGracefulShutdown {
             var last = start
             for await newest in signals {
-                // Nobody to send to: skip reading and encoding. A follower that arrives later catches up
-                // from the store itself after subscribing, so it misses nothing this skipped.
-                if self.followerCount == 0 {
+                // Nobody to hand events to: skip reading and encoding. A follower that arrives later
+                // catches up from the store itself after subscribing, so it misses nothing this skipped.
+                // Readers are registered before the start, so while there are none there never are.
+                if self.state.withLock({ $0.followers.isEmpty && $0.readers.isEmpty }) {
                     last = max(last, newest)
                     continue
                 }
@@ -71,9 +83,12 @@ public final class EventFanout: Service, Sendable {
                     while true {
                         let batch = try await self.store.events(after: last, limit: 500)
                         guard let newest = batch.last?.seq else { break }
-                        let frames = batch.map { Frame(seq: $0.seq, text: $0.jsonText) }
-                        let followers = self.state.withLock { Array($0.followers.values) }
-                        for follower in followers { follower.yield(frames) }
+                        let (readers, followers) = self.state.withLock { ($0.readers, Array($0.followers.values)) }
+                        for reader in readers { reader.yield(batch) }
+                        if !followers.isEmpty {
+                            let frames = batch.map { Frame(seq: $0.seq, text: $0.jsonText) }
+                            for follower in followers { follower.yield(frames) }
+                        }
                         last = newest
                         if batch.count < 500 { break }
                     }
@@ -82,6 +97,9 @@ public final class EventFanout: Service, Sendable {
                 }
             }
         }
-        state.withLock { s in for c in s.followers.values { c.finish() } }
+        state.withLock { s in
+            for c in s.followers.values { c.finish() }
+            for c in s.readers { c.finish() }
+        }
     }
 }

@@ -5,10 +5,11 @@ import PishkhanStore
 import ServiceLifecycle
 import Synchronization
 
-/// The one follower of the store's commits for every web-chat connection of this server. After each
-/// commit it reads the new agent replies and bot answers on chat channels once, marks them sent (a chat
-/// reply is delivered by being stored for the visitor's replay), and hands each to the open connections
-/// of its visitors. Ten thousand idle visitors cost one query per commit, not ten thousand.
+/// The one follower of the store's commits for every web-chat connection of this server. It takes the new
+/// events from the server's `EventFanout` (one read per commit for the whole server), picks out agent
+/// replies and bot answers on chat channels, reads those once, marks them sent (a chat reply is delivered
+/// by being stored for the visitor's replay), and hands each to the open connections of its visitors.
+/// Ten thousand idle visitors cost nothing per commit; a commit without chat replies costs no query.
 ///
 /// Connections never depend on it for completeness: each replays from the store after its `lastSeq`
 /// before taking live replies, and skips ids it has already sent.
@@ -26,12 +27,16 @@ public final class ChatHub: Service, Sendable {
     let store: any Store
     let channels: Set<String>
     let logger: Logger
+    /// The server's new events, read once by `EventFanout`; nil without chat channels.
+    private let batches: AsyncStream<[Event]>?
     private let state = Mutex(State())
 
-    public init(store: any Store, channels: Set<String>, logger: Logger = Logger(label: "pishkhan.chat")) {
+    /// Takes its events from `fanout`, which must not have started yet.
+    public init(store: any Store, channels: Set<String>, fanout: EventFanout, logger: Logger = Logger(label: "pishkhan.chat")) {
         self.store = store
         self.channels = channels
         self.logger = logger
+        self.batches = channels.isEmpty ? nil : fanout.eventBatches()
     }
 
     /// A visitor connection's place in the hub, until it is dropped.
@@ -70,21 +75,23 @@ public final class ChatHub: Service, Sendable {
 
     public func run() async throws {
         // A service that returns stops the application, so with nothing to follow it waits for the end.
-        guard !channels.isEmpty else { return try await gracefulShutdown() }
-        // Subscribed before the watermark is read, so nothing committed in between is missed.
-        let signals = store.events.subscribe()
-        let start = try await store.latestEventSeq()
-        // Replies queued while the server was down are stored for replay: sent.
+        guard let batches else { return try await gracefulShutdown() }
+        // Replies queued while the server was down are stored for replay: sent. Anything committed since
+        // the fan-out's start comes through `batches` as well; marking a reply sent twice is harmless and
+        // connections skip ids they have already written.
         do {
             while try await store.markStoredChatRepliesSent(channels: channels, limit: 500) == 500 {}
         } catch {
             logger.error("chat replies not marked sent", metadata: ["error": "\(error)"])
         }
         await cancelWhenGracefulShutdown {
-            var last = start
-            for await _ in signals {
+            // Events whose replies could not be delivered yet: tried again with the next batch.
+            var waiting: [Event] = []
+            for await events in batches {
+                waiting += events
                 do {
-                    try await self.deliver(after: &last)
+                    try await self.deliver(waiting)
+                    waiting = []
                 } catch {
                     self.logger.error("chat replies not delivered", metadata: ["error": "\(error)"])
                 }
@@ -95,36 +102,29 @@ public final class ChatHub: Service, Sendable {
         }
     }
 
-    /// One round: the replies whose `message.added` events were committed after event `last`, marked sent,
-    /// then handed to open connections. The cursor is the event sequence, which follows commit order in
-    /// every backend, not the message id: with several processes writing, a reply can commit after one
-    /// with a higher id, and an id cursor would pass it by.
-    func deliver(after last: inout Int64) async throws {
-        while true {
-            let events = try await store.events(after: last, limit: 1000)
-            guard let newest = events.last?.seq else { return }
-            var wanted: [Int64] = []
-            for event in events where event.type == .messageAdded {
-                guard case .string(let kind)? = event.data["kind"], kind == MessageKind.outbound.rawValue || kind == MessageKind.bot.rawValue,
-                      case .string(let channel)? = event.data["channel"], channels.contains(channel),
-                      case .number(let id)? = event.data["messageID"] else { continue }
-                wanted.append(Int64(id))
-            }
-            if let lowest = wanted.min(), let highest = wanted.max() {
-                var pending = Set(wanted)
-                var replies: [ChatReply] = []
-                var after = lowest - 1
-                while !pending.isEmpty, after < highest {
-                    let batch = try await store.chatReplies(channels: channels, after: after, limit: 500)
-                    guard let tail = batch.last else { break }
-                    replies += batch.filter { pending.remove($0.message.id) != nil }
-                    after = tail.message.id
-                }
-                try await push(replies)
-            }
-            last = newest
-            if events.count < 1000 { return }
+    /// One round: the replies among `events` (agent replies and bot answers on this server's chat channels),
+    /// marked sent, then handed to open connections. Events come in commit order, which is the event
+    /// sequence in every backend, not the message id: with several processes writing, a reply can commit
+    /// after one with a higher id, and an id cursor would pass it by.
+    func deliver(_ events: [Event]) async throws {
+        var wanted: [Int64] = []
+        for event in events where event.type == .messageAdded {
+            guard case .string(let kind)? = event.data["kind"], kind == MessageKind.outbound.rawValue || kind == MessageKind.bot.rawValue,
+                  case .string(let channel)? = event.data["channel"], channels.contains(channel),
+                  case .number(let id)? = event.data["messageID"] else { continue }
+            wanted.append(Int64(id))
         }
+        guard let lowest = wanted.min(), let highest = wanted.max() else { return }
+        var pending = Set(wanted)
+        var replies: [ChatReply] = []
+        var after = lowest - 1
+        while !pending.isEmpty, after < highest {
+            let batch = try await store.chatReplies(channels: channels, after: after, limit: 500)
+            guard let tail = batch.last else { break }
+            replies += batch.filter { pending.remove($0.message.id) != nil }
+            after = tail.message.id
+        }
+        try await push(replies)
     }
 
     /// Marks `replies` sent (before any is written to a connection, so a visitor who has the frame never
