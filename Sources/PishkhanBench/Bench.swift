@@ -46,7 +46,7 @@ struct Ingest: AsyncParsableCommand {
             let counts = processes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
             func bench(_ text: String) async throws -> [String: JSONValue] {
                 try await ClusterBench(url: try PostgresURL(text), urlText: text, processes: counts, connections: connections, seconds: seconds,
-                                       customers: customers, tickets: tickets, scratch: root).run()
+                                       customers: customers, tickets: skipQueue ? 0 : tickets, scratch: root).run()
             }
             if let database {
                 report.merge(try await bench(database)) { _, new in new }

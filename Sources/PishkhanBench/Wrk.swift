@@ -11,18 +11,33 @@ enum Wrk {
     }
 
     static func run(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        try start(arguments).finish()
+    }
+
+    /// A wrk process under way; several can run at once (start them all, then finish each).
+    struct Running {
+        let process: Process
+        let output: Pipe
+
+        /// Waits for wrk to end and reads its report.
+        func finish() -> Result {
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return parse(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    static func start(_ arguments: [String]) throws -> Running {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
             throw BenchError("wrk is not installed: apt-get install -y wrk")
         }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
         process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return parse(String(decoding: data, as: UTF8.self))
+        return Running(process: process, output: out)
     }
 
     /// Reads `Requests/sec:`, the `--latency` distribution and the error lines.
@@ -74,9 +89,13 @@ struct BenchError: Error, CustomStringConvertible {
 
 /// The Lua script that makes every wrk request a distinct inbound message.
 enum WrkScript {
-    /// Posts distinct messages; `instance` keeps the external ids of several wrk processes apart.
-    static func inbound(token: String, customers: Int, instance: Int = 0) -> String {
-        """
+    /// Posts distinct messages; `instance` keeps the external ids of several wrk processes apart, and of
+    /// `instances` wrk processes each writes as its own share of the `customers`, so every process sees the
+    /// same mix of new customers and follow-ups as one process alone would (sharing customers, they would
+    /// turn each other's first messages into follow-ups and wait on each other's identity locks).
+    static func inbound(token: String, customers: Int, instance: Int = 0, instances: Int = 1) -> String {
+        let share = max(1, customers / max(1, instances))
+        return """
         local counter = 0
         local thread_id = 0
         local threads = {}
@@ -93,7 +112,7 @@ enum WrkScript {
         function request()
           counter = counter + 1
           local id = (\(instance) * 64 + thread_id) * 100000000 + counter
-          local c = id % \(customers)
+          local c = \(instance * share) + counter % \(share)
           local body
           if id % 2 == 0 then
             body = string.format('{"channel":"support-email","channelKind":"email","externalID":"<%d@wrk>","sender":{"address":"c%d@example.com","displayName":"Customer %d"},"subject":"Order %d","text":"Where is my order %d? سفارش من کجاست؟"}', id, c, c, c, c)
