@@ -12,11 +12,7 @@ struct PGClockBook {
     let now: Date
 
     func facts(ticketID: Int64) async throws -> ClockBook.Facts? {
-        try await connection.rows("""
-            SELECT t.priority, t.channel, t.channel_kind, t.tags, c.tier, t.status, t.created_at,
-                t.first_responded_at IS NOT NULL AS responded
-            FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.id = \(ticketID) FOR UPDATE OF t
-            """, logger: logger).first.map { row in
+        try await connection.rows(PGIntakeSQL.ClockFacts.self, [ticketID], logger: logger).first.map { row in
             let tags: String = try row["tags"]
             return ClockBook.Facts(
                 facts: SLATicketFacts(

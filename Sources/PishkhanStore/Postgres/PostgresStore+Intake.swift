@@ -227,7 +227,8 @@ final class PGIntakeBatch {
 }
 
 /// The ingest transaction on PostgreSQL: the same steps and rules as `Intake`. What can be read for a whole
-/// batch at once comes from `batch`; the rest is one round trip per statement.
+/// batch at once comes from `batch`; the rest is one round trip per statement, the fixed-shape ones
+/// prepared once per connection (`PGIntakeSQL`).
 struct PGIntake {
     let connection: PostgresConnection
     let logger: Logger
@@ -275,10 +276,8 @@ struct PGIntake {
                 batch.contacted(customerID)
             }
         } else {
-            customerID = try await connection.value(Int64.self, """
-                INSERT INTO customers (name, search_name, tier, first_seen_at, last_contact_at, created_at, updated_at)
-                VALUES (\(p.displayName), \(p.foldedName), 'standard', \(t), \(t), \(t), \(t)) RETURNING id
-                """, logger: logger)!
+            customerID = try await connection.value(Int64.self, PGIntakeSQL.InsertCustomer.self, [p.displayName, p.foldedName, t],
+                                                    logger: logger)!
             tier = .standard
             customerCreated = true
             log.append(.customerCreated, ticket: nil, customer: customerID, at: now, data: ["customerID": .int(customerID)])
@@ -310,16 +309,11 @@ struct PGIntake {
         case .append(let id, let rule):
             ticketID = id
             threadedBy = rule
-            let current = try await connection.first(
-                "SELECT status, first_responded_at IS NOT NULL AS answered FROM tickets WHERE id = \(id) FOR UPDATE", logger: logger)
+            let current = try await connection.rows(PGIntakeSQL.LockTicket.self, [id], logger: logger).first
             let status = try current.flatMap { TicketStatus(rawValue: try $0["status"]) } ?? .open
             let answered = try current.map { try $0["answered"] as Bool } ?? true
             let next = status.afterCustomerMessage
-            try await connection.query("""
-                UPDATE tickets SET status = \(next.rawValue), last_activity_at = \(t), last_customer_message_at = \(t), updated_at = \(t),
-                    message_count = message_count + 1, resolved_at = CASE WHEN \(next != status) THEN NULL ELSE resolved_at END
-                WHERE id = \(id)
-                """, logger: logger)
+            _ = try await connection.rows(PGIntakeSQL.TouchTicket.self, [id, next.rawValue, t, next != status], logger: logger)
             if next != status {
                 log.append(.ticketUpdated, ticket: id, customer: customerID, at: now, data: [
                     "changes": .object(["status": .object(["from": .string(status.rawValue), "to": .string(next.rawValue)])]),
@@ -339,15 +333,10 @@ struct PGIntake {
                 priority: priority, channel: m.channel, channelKind: channel.kind, tier: tier, tags: tags))
             let sla = ClockBook.ticketColumns(slaClocks)
             let tagsText = tags.isEmpty ? "[]" : JSONText.encode(tags)
-            ticketID = try await connection.value(Int64.self, """
-                INSERT INTO tickets (subject, search_text, status, priority, channel, channel_kind, customer_id, assignee_id, tags,
-                    last_customer_message_at, last_activity_at, message_count, created_at, updated_at,
-                    sla_policy, first_response_due_at, next_response_due_at, resolution_due_at, due_sort)
-                VALUES (\(p.subject), \(p.foldedSubject), 'new', \(priority.rawValue), \(m.channel), \(channel.kind.rawValue), \(customerID),
-                    \(assignee), \(tagsText), \(t), \(t), 1, \(t), \(t),
-                    \(sla.policy), \(sla.firstResponse), \(sla.nextResponse), \(sla.resolution), \(sla.dueSort))
-                RETURNING id
-                """, logger: logger)!
+            ticketID = try await connection.value(Int64.self, PGIntakeSQL.InsertTicket.self, [
+                p.subject, p.foldedSubject, priority.rawValue, m.channel, channel.kind.rawValue, customerID, assignee, tagsText, t,
+                sla.policy, sla.firstResponse, sla.nextResponse, sla.resolution, sla.dueSort,
+            ], logger: logger)!
             try await clocks.save(ticketID: ticketID, before: TicketClocks(), after: slaClocks, changes: slaChanges, log: &log, updateTicket: false)
             if !tags.isEmpty {
                 var insert = SQLBuilder("INSERT INTO ticket_tags (ticket_id, tag) VALUES ")
@@ -402,14 +391,10 @@ struct PGIntake {
     private func insertMessage(_ p: Intake.Prepared, ticketID: Int64, customerID: Int64?, log: inout PostgresEventLog) async throws -> Int64 {
         let m = p.message
         let media = m.media.isEmpty ? nil : JSONText.encode(m.media)
-        let messageID = try await connection.value(Int64.self, """
-            INSERT INTO messages (ticket_id, kind, channel, external_id, message_id_header, conversation_id, customer_id,
-                subject, body_text, body_html, sent_at, created_at, automated, media)
-            VALUES (\(ticketID), 'inbound', \(m.channel), \(m.externalID), \(m.threadHints.messageID), \(m.threadHints.conversationID),
-                \(customerID), \(m.subject), \(m.text), \(m.html), \((m.sentAt ?? m.receivedAt)?.seconds), \(now.seconds),
-                \(m.automated ? Int32(1) : Int32(0)), \(media))
-            RETURNING id
-            """, logger: logger)!
+        let messageID = try await connection.value(Int64.self, PGIntakeSQL.InsertMessage.self, [
+            ticketID, m.channel, m.externalID, m.threadHints.messageID, m.threadHints.conversationID, customerID,
+            m.subject, m.text, m.html, (m.sentAt ?? m.receivedAt)?.seconds, now.seconds, m.automated ? Int32(1) : Int32(0), media,
+        ], logger: logger)!
         if !p.files.isEmpty {
             // A staged file was committed before this transaction; an erasure may have deleted it since (it
             // cannot now: the transaction holds the file's lock), so one that is gone is stored again.
@@ -466,12 +451,7 @@ struct PGIntake {
     }
 
     private func candidateByRecency(customerID: Int64, channel: String, since: Double) async throws -> Threading.Candidate? {
-        try await connection.first("""
-            SELECT id, status FROM tickets
-            WHERE customer_id = \(customerID) AND channel = \(channel) AND status IN ('new', 'open', 'pending')
-              AND last_activity_at >= \(since) AND merged_into IS NULL
-            ORDER BY last_activity_at DESC LIMIT 1
-            """, logger: logger).map {
+        try await connection.rows(PGIntakeSQL.TicketByRecency.self, [customerID, channel, since], logger: logger).first.map {
             Threading.Candidate(ticketID: try $0["id"], customerID: customerID, status: TicketStatus(rawValue: try $0["status"]) ?? .open)
         }
     }
