@@ -232,6 +232,30 @@ struct PostgresStoreTests {
     }
 
     /// The listener's connection is killed on the server; events committed meanwhile still reach followers.
+    /// postgres-nio remembers a failed preparation for the life of the connection; intake's prepared
+    /// statements must not stay broken on a pooled connection after one passing failure (here a lock
+    /// timeout behind another session's lock, as behind another process's migration).
+    @Test func aStatementWhosePreparationFailedIsPreparedAgainOnTheSameConnection() async throws {
+        try await PostgresPair.with { a, b in
+            try await b.client.withConnection { locker in
+                _ = try await locker.query("BEGIN", logger: Self.logger)
+                _ = try await locker.query("LOCK TABLE tickets IN ACCESS EXCLUSIVE MODE", logger: Self.logger)
+                try await a.client.withConnection { connection in
+                    _ = try await connection.query("BEGIN", logger: Self.logger)
+                    _ = try await connection.query("SET LOCAL lock_timeout = '200ms'", logger: Self.logger)
+                    await #expect(throws: (any Error).self) {
+                        try await connection.rows(PGIntakeSQL.LockTicket.self, [Int64(1)], logger: Self.logger)
+                    }
+                    _ = try await connection.query("ROLLBACK", logger: Self.logger)
+                    _ = try await locker.query("ROLLBACK", logger: Self.logger)
+                    let stored = try await b.ingest(Fixture.email("after-the-lock", text: "hello"), channel: Fixture.email, rules: Fixture.rules)
+                    let rows = try await connection.rows(PGIntakeSQL.LockTicket.self, [stored.ticketID], logger: Self.logger)
+                    #expect(try rows.first?["status"] as String? == "new")
+                }
+            }
+        }
+    }
+
     @Test func aListenerThatLosesItsConnectionCatchesUp() async throws {
         try await PostgresServer.with { server async throws in
             let url = try PostgresURL(try server.createDatabase())

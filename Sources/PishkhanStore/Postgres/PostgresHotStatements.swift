@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// A fixed-shape statement that intake runs for nearly every message, prepared once per connection: sent
 /// as an unnamed statement it would be parsed, analysed and planned again on every call, which a profile
@@ -16,9 +17,15 @@ protocol PGHotStatement {
 
 /// postgres-nio's prepared statement for a `PGHotStatement`: prepared on a connection's first use, under
 /// the statement's own name, then only bound and executed.
+///
+/// postgres-nio remembers a failed preparation for the life of the connection and answers every later
+/// use of that name with the same error, so one preparation that failed for a passing reason (a lock
+/// timeout behind another process's migration, a cancelled query) would make every ingest on that pooled
+/// connection fail. The name therefore carries a generation, moved on by any failure that may have come
+/// from preparing (`PGHotStatements.failed`): the next use prepares afresh under a new name.
 struct PGPrepared<Statement: PGHotStatement>: PostgresPreparedStatement {
     typealias Row = PostgresRow
-    static var name: String { "pishkhan." + String(describing: Statement.self) }
+    static var name: String { "pishkhan.\(Statement.self).\(PGHotStatements.generation)" }
     static var sql: String { Statement.sql }
     static var bindingDataTypes: [PostgresDataType] { Statement.types }
 
@@ -28,27 +35,53 @@ struct PGPrepared<Statement: PGHotStatement>: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
 }
 
+enum PGHotStatements {
+    private static let current = Atomic<Int>(0)
+
+    static var generation: Int { current.load(ordering: .relaxed) }
+
+    /// After a failed hot statement: unless the error is one only executing can raise (a constraint, a
+    /// deadlock, a serialization failure), later uses prepare under a new name.
+    static func failed(_ error: any Error) {
+        if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState],
+           state.hasPrefix("23") || state.hasPrefix("40") || state.hasPrefix("22") {
+            return
+        }
+        current.add(1, ordering: .relaxed)
+    }
+}
+
 extension PostgresConnection {
     /// Every row of the prepared `statement` with `values` as `$1`, `$2`, … (nil is NULL).
     func rows<S: PGHotStatement>(_ statement: S.Type, _ values: [(any PostgresThrowingDynamicTypeEncodable)?],
                                  logger: Logger) async throws -> [PGRow] {
-        var rows: [PGRow] = []
-        for try await row in try await execute(PGPrepared<S>(bindings: try Self.bindings(S.self, values)), logger: logger) {
-            rows.append(PGRow(row))
+        do {
+            var rows: [PGRow] = []
+            for try await row in try await execute(PGPrepared<S>(bindings: try Self.bindings(S.self, values)), logger: logger) {
+                rows.append(PGRow(row))
+            }
+            return rows
+        } catch {
+            PGHotStatements.failed(error)
+            throw error
         }
-        return rows
     }
 
     /// The only column of the first row of the prepared `statement`, if any.
     func value<T: PostgresDecodable, S: PGHotStatement>(_ type: T.Type, _ statement: S.Type,
                                                          _ values: [(any PostgresThrowingDynamicTypeEncodable)?],
                                                          logger: Logger) async throws -> T? {
-        var value: T?
-        for try await row in try await execute(PGPrepared<S>(bindings: try Self.bindings(S.self, values)), logger: logger)
-        where value == nil {
-            value = try row.decode(T.self)
+        do {
+            var value: T?
+            for try await row in try await execute(PGPrepared<S>(bindings: try Self.bindings(S.self, values)), logger: logger)
+            where value == nil {
+                value = try row.decode(T.self)
+            }
+            return value
+        } catch {
+            PGHotStatements.failed(error)
+            throw error
         }
-        return value
     }
 
     private static func bindings<S: PGHotStatement>(_ statement: S.Type,
