@@ -81,7 +81,9 @@ public enum AgentToken {
 
 extension SQLiteStore {
     public func events(after seq: Int64, limit: Int) async throws -> [Event] {
-        try await read { db in
+        // What this process just committed comes from memory when the hub holds all of it.
+        if let recent = events.recent(after: seq, limit: max(1, min(limit, 1000))) { return recent }
+        return try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [seq, max(1, min(limit, 1000))])
                 .compactMap(Rows.event)
         }

@@ -70,7 +70,8 @@ public final class SQLiteStore: Store {
         self.events = hub
         let feed = SLATimerFeed()
         self.slaTimers = feed
-        self.committer = GroupCommitter(writer: writer, logger: logger, feed: feed, checkpointer: checkpointer, onCommit: { seq in hub.publish(seq) })
+        self.committer = GroupCommitter(writer: writer, logger: logger, feed: feed, checkpointer: checkpointer,
+                                        onCommit: { log in hub.publish(log.maxSeq, committed: log.committed) })
         try Migrations.migrator.migrate(writer)
         self.sla = Mutex(try writer.read(Self.loadSLAConfiguration))
         let latest = try writer.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0 }
@@ -108,7 +109,7 @@ public final class SQLiteStore: Store {
             log.announceTimers(db, to: feed)
             return (value, log)
         }
-        if log.maxSeq > 0 { events.publish(log.maxSeq) }
+        if log.maxSeq > 0 { events.publish(log.maxSeq, committed: log.committed) }
         return value
     }
 
@@ -122,6 +123,8 @@ public final class SQLiteStore: Store {
 struct EventLog {
     var maxSeq: Int64 = 0
     var timers: [SLATimerUpdate] = []
+    /// The events written, for the hub to hand to this process's followers without a read.
+    var committed: [EventHub.Committed] = []
 
     /// Hands the timer changes to the scheduler from the commit hook: in commit order, and never for a
     /// transaction that rolled back.
@@ -133,14 +136,18 @@ struct EventLog {
     }
 
     mutating func append(_ db: Database, _ type: EventType, ticket: Int64?, customer: Int64?, at: Date, data: [String: JSONValue]) throws {
+        let text = JSONValue.object(data).jsonText
+        let occurred = at.timeIntervalSince1970
         try Binder.execute(db, "INSERT INTO events (type, version, ticket_id, customer_id, data, occurred_at) VALUES (?, 1, ?, ?, ?, ?)") {
             $0.text(type.rawValue)
             $0.int(ticket)
             $0.int(customer)
-            $0.text(JSONValue.object(data).jsonText)
-            $0.double(at.timeIntervalSince1970)
+            $0.text(text)
+            $0.double(occurred)
         }
-        maxSeq = max(maxSeq, db.lastInsertedRowID)
+        let seq = db.lastInsertedRowID
+        maxSeq = max(maxSeq, seq)
+        committed.append(EventHub.Committed(seq: seq, type: type, ticketID: ticket, customerID: customer, occurredAt: occurred, data: text))
     }
 }
 
@@ -160,14 +167,14 @@ final class GroupCommitter: Sendable {
     private let writer: any DatabaseWriter
     private let logger: Logger
     private let feed: SLATimerFeed
-    /// Told the highest event sequence number of each committed batch.
-    private let onCommit: @Sendable (Int64) -> Void
+    /// Told the events of each committed batch that wrote any.
+    private let onCommit: @Sendable (EventLog) -> Void
     private let checkpointer: WALCheckpointer?
     private let thread = DispatchQueue(label: "pishkhan.ingest")
     static let maxBatch = 1024
 
     init(writer: any DatabaseWriter, logger: Logger, feed: SLATimerFeed, checkpointer: WALCheckpointer? = nil,
-         onCommit: @escaping @Sendable (Int64) -> Void) {
+         onCommit: @escaping @Sendable (EventLog) -> Void) {
         self.writer = writer
         self.logger = logger
         self.feed = feed
@@ -243,7 +250,7 @@ final class GroupCommitter: Sendable {
                     continue
                 }
             }
-            if log.maxSeq > 0 { onCommit(log.maxSeq) }
+            if log.maxSeq > 0 { onCommit(log) }
             for (job, outcome) in zip(batch, outcomes) { job.continuation.resume(with: outcome) }
             checkpointer?.committed()
         }
