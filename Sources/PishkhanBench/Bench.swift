@@ -35,6 +35,8 @@ struct Ingest: AsyncParsableCommand {
     @Flag(help: "Like --database, on a PostgreSQL the bench starts itself (initdb in the scratch directory, loopback).")
     var localPostgres = false
     @Option(help: "With a database: how many server processes share it, round by round.") var processes = "1,2,3"
+    @Option(name: .customLong("server-cpus"), help: "With a database: cores each server process may use, each in a CPU cgroup of its own (root), as if on machines of their own.")
+    var serverCPUs: Double?
 
     func run() async throws {
         var report: [String: JSONValue] = ["machine": machine()]
@@ -46,7 +48,7 @@ struct Ingest: AsyncParsableCommand {
             let counts = processes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
             func bench(_ text: String) async throws -> [String: JSONValue] {
                 try await ClusterBench(url: try PostgresURL(text), urlText: text, processes: counts, connections: connections, seconds: seconds,
-                                       customers: customers, tickets: skipQueue ? 0 : tickets, scratch: root).run()
+                                       customers: customers, tickets: skipQueue ? 0 : tickets, scratch: root, serverCPUs: serverCPUs).run()
             }
             if let database {
                 report.merge(try await bench(database)) { _, new in new }

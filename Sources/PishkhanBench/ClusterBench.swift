@@ -16,6 +16,8 @@ struct ClusterBench {
     let customers: Int
     let tickets: Int
     let scratch: URL
+    /// Cores each server process may use (a CPU cgroup of its own), or nil for no limit.
+    var serverCPUs: Double? = nil
 
     /// The `pishkhan` executable next to this one (`swift build -c release` builds both).
     static var serverBinary: URL {
@@ -44,6 +46,7 @@ struct ClusterBench {
                 "rounds": .array(rounds),
                 "target": .string("3 processes ≥ 2 × 1 process"),
                 "client": .string("wrk, \(connections) connections split evenly between the processes, \(seconds) s per round"),
+                "serverCPUsEach": serverCPUs.map { .number($0) } ?? .string("unlimited"),
             ]),
         ]
         if tickets > 0 { report["ticketQueue"] = try await queueRound() }
@@ -144,8 +147,10 @@ struct ClusterBench {
         try "kind: sms\nname: SMS\nthreadWindowHours: 24\n".write(to: channels.appendingPathComponent("sms.yaml"), atomically: true, encoding: .utf8)
         var servers: [BenchServer] = []
         for i in 0..<count {
-            servers.append(try BenchServer(binary: Self.serverBinary, database: urlText, channels: channels,
-                                           directory: scratch.appendingPathComponent("server-\(UUID().uuidString)-\(i)")))
+            let server = try BenchServer(binary: Self.serverBinary, database: urlText, channels: channels,
+                                         directory: scratch.appendingPathComponent("server-\(UUID().uuidString)-\(i)"))
+            servers.append(server)
+            if let serverCPUs { server.budget = try CPUBudget(cores: serverCPUs, pid: server.process.processIdentifier) }
         }
         for server in servers { try await server.waitUntilReady() }
         return servers
@@ -157,6 +162,8 @@ final class BenchServer: @unchecked Sendable {
     let process = Process()
     let port: Int
     let output: URL
+    /// The CPU cgroup the process runs in, when the bench limits it; removed after the process ends.
+    var budget: CPUBudget?
 
     init(binary: URL, database: String, channels: URL, directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -188,9 +195,60 @@ final class BenchServer: @unchecked Sendable {
     }
 
     func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        budget?.remove()
+        budget = nil
+    }
+}
+
+/// A CPU cgroup of its own for one process, limited to a number of cores by the CFS quota: several server
+/// processes on one machine then behave like processes on machines of their own, each with its own CPU,
+/// instead of sharing whatever the others leave. Needs root and the cgroup v1 `cpu` controller or cgroup v2.
+struct CPUBudget {
+    let directory: URL
+
+    init(cores: Double, pid: Int32) throws {
+        guard cores > 0 else { throw BenchError("--server-cpus must be above 0") }
+        let fileManager = FileManager.default
+        // 20 ms periods keep a throttled process's pauses short next to a request's latency.
+        let period = 20_000, quota = max(1_000, Int((Double(period) * cores).rounded()))
+        let name = "pishkhan-bench-\(pid)"
+        let v1 = URL(fileURLWithPath: "/sys/fs/cgroup/cpu")
+        let v2 = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"].map(URL.init(fileURLWithPath:)).first {
+            ((try? String(contentsOf: $0.appendingPathComponent("cgroup.controllers"), encoding: .utf8)) ?? "").split(separator: " ")
+                .contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "cpu" }
+        }
+        do {
+            if fileManager.fileExists(atPath: v1.appendingPathComponent("cpu.cfs_quota_us").path) {
+                directory = v1.appendingPathComponent(name)
+                try fileManager.createDirectory(at: directory, withIntermediateDirectories: false)
+                try Self.write("\(period)", to: "cpu.cfs_period_us", in: directory)
+                try Self.write("\(quota)", to: "cpu.cfs_quota_us", in: directory)
+            } else if let v2 {
+                try? Self.write("+cpu", to: "cgroup.subtree_control", in: v2)
+                directory = v2.appendingPathComponent(name)
+                try fileManager.createDirectory(at: directory, withIntermediateDirectories: false)
+                try Self.write("\(quota) \(period)", to: "cpu.max", in: directory)
+            } else {
+                throw BenchError("no cgroup cpu controller here")
+            }
+            // Every thread of the process moves with its pid.
+            try Self.write("\(pid)", to: "cgroup.procs", in: directory)
+        } catch {
+            throw BenchError("--server-cpus needs root and a writable cgroup cpu controller: \(error)")
+        }
+    }
+
+    static func write(_ text: String, to file: String, in directory: URL) throws {
+        try text.write(to: directory.appendingPathComponent(file), atomically: false, encoding: .utf8)
+    }
+
+    /// Once the process has ended (a cgroup with processes in it cannot go); its files are not removed.
+    func remove() {
+        rmdir(directory.path)
     }
 }
 
