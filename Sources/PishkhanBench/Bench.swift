@@ -189,7 +189,19 @@ struct Ingest: AsyncParsableCommand {
         .object([
             "cores": .int(Int64(ProcessInfo.processInfo.activeProcessorCount)),
             "memoryGiB": .number((Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824).rounded()),
+            "cpu": .string(cpuModel()),
         ])
+    }
+
+    /// The processor's name from /proc/cpuinfo, so figures from different machines are not compared as one.
+    func cpuModel() -> String {
+        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> String? {
+            text.split(separator: "\n").first { $0.hasPrefix(name) }.flatMap { $0.split(separator: ":", maxSplits: 1).last }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let family = [field("cpu family").map { "family \($0)" }, field("model\t").map { "model \($0)" }].compactMap { $0 }
+        return (field("model name") ?? "unknown") + (family.isEmpty ? "" : " (\(family.joined(separator: ", ")))")
     }
 }
 

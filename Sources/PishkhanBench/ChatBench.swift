@@ -97,7 +97,7 @@ struct Chat: AsyncParsableCommand {
             let sent = metrics.sent.load(ordering: .relaxed)
             let perConnection = visitors > 0 ? Double(idle.rss - baseline.rss) * 1024 / Double(visitors) : 0
             return .object([
-                "visitors": .int(Int64(visitors)), "silent": .bool(silent), "connected": .int(Int64(metrics.welcomed.load(ordering: .relaxed))),
+                "machine": Ingest().machine(), "visitors": .int(Int64(visitors)), "silent": .bool(silent), "connected": .int(Int64(metrics.welcomed.load(ordering: .relaxed))),
                 "connectFailures": .int(Int64(metrics.failed.load(ordering: .relaxed))),
                 "connectSeconds": .number(connectSeconds.rounded(to: 1)),
                 "targetRate": .int(Int64(rate)), "seconds": .int(Int64(seconds)),

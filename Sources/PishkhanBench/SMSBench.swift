@@ -62,7 +62,7 @@ struct SMSWebhook: AsyncParsableCommand {
         }
         let stored = try await store.latestMessageID() - before
         let report: JSONValue = .object([
-            "client": .string("wrk -t\(threads) -c\(connections) -d\(seconds)s (Debian wrk; requests signed beforehand, each sent once)"),
+            "machine": Ingest().machine(), "client": .string("wrk -t\(threads) -c\(connections) -d\(seconds)s (Debian wrk; requests signed beforehand, each sent once)"),
             "requestsPerSecond": .number(result.requestsPerSecond.rounded()), "latencyMs": result.latency,
             "non2xx": .int(Int64(result.non2xx)), "socketErrors": .int(Int64(result.socketErrors)),
             "messagesStored": .int(stored), "slaPolicies": .bool(!noSLA),

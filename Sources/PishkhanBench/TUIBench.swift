@@ -64,7 +64,7 @@ struct TUI: AsyncParsableCommand {
         }
         let first = Latencies(firstScreens), keyTimes = Latencies(presses)
         let report: JSONValue = .object([
-            "openTickets": .int(Int64(open)), "starts": .int(Int64(starts)), "keyPresses": .int(Int64(presses.count)),
+            "machine": Ingest().machine(), "openTickets": .int(Int64(open)), "starts": .int(Int64(starts)), "keyPresses": .int(Int64(presses.count)),
             "firstScreenMs": .object(["median": .number(first.percentile(0.5).rounded(to: 1)), "max": .number((first.sorted.last ?? 0).rounded(to: 1))]),
             "keyRedrawMs": .object([
                 "p50": .number(keyTimes.percentile(0.5).rounded(to: 3)), "p99": .number(keyTimes.percentile(0.99).rounded(to: 3)),
