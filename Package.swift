@@ -41,6 +41,7 @@ let package = Package(
                 "PishkhanCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CSQLiteSettings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 // The PostgreSQL backend (Postgres/), for several `pishkhan serve` processes on one database.
@@ -49,6 +50,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // sqlite3_config, which Swift cannot call (it is variadic): SQLite's process-wide settings.
+        .target(name: "CSQLiteSettings", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Snowball stemmers; Debian ships no pkg-config file for it, the module map links it by name.
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -137,7 +140,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PishkhanStoreTests",
-            dependencies: ["PishkhanStore", "PishkhanCore", "PishkhanTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PishkhanStore", "PishkhanCore", "PishkhanTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

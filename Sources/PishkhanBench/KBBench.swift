@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import PishkhanCore
 import PishkhanKnowledge
+import PishkhanStore
 
 /// `pishkhan-bench kb`: the knowledge-base search index against SQLite FTS5 on the same corpus and queries.
 ///
@@ -109,6 +110,7 @@ struct KB: AsyncParsableCommand {
     /// The same articles in an FTS5 table (porter stemmer over unicode61, diacritics removed), ranked by
     /// bm25() with the index's field weights; words are ORed, the as-you-type query ends in a prefix.
     func fts5(_ corpus: [IndexedArticle], _ queryTexts: [String]) throws -> JSONValue {
+        _ = SQLiteLibrary.configured
         let database = try DatabaseQueue()
         let rss0 = ResidentMemory.mebibytes
         let t0 = ContinuousClock.now
@@ -152,6 +154,7 @@ struct KB: AsyncParsableCommand {
         let queries = try JudgedQuery.load(jsonLines: URL(fileURLWithPath: judged))
         let articles = try ArticleLoader.load(from: URL(fileURLWithPath: knowledgeBase)).filter { $0.status == .published }
         let index = SearchIndex(articles: articles.map(IndexedArticle.init))
+        _ = SQLiteLibrary.configured
         let database = try DatabaseQueue()
         try database.write { db in
             try db.execute(sql: "CREATE VIRTUAL TABLE kb USING fts5(title, keywords, summary, body, tokenize = 'porter unicode61 remove_diacritics 2')")

@@ -30,6 +30,7 @@ public final class SQLiteStore: Store {
         path: String, attachmentsDirectory: URL?, normalizer: IdentityNormalizer = IdentityNormalizer(),
         logger: Logger = Logger(label: "pishkhan.store"), clock: @escaping @Sendable () -> Date = { Date() }
     ) throws {
+        _ = SQLiteLibrary.configured
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
@@ -52,6 +53,7 @@ public final class SQLiteStore: Store {
         attachmentsDirectory: URL? = nil, normalizer: IdentityNormalizer = IdentityNormalizer(),
         clock: @escaping @Sendable () -> Date = { Date() }
     ) throws -> SQLiteStore {
+        _ = SQLiteLibrary.configured
         var config = Configuration()
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
         return try SQLiteStore(
@@ -83,6 +85,7 @@ public final class SQLiteStore: Store {
     public static func pendingMigrations(path: String) throws -> [String] {
         let all = Migrations.migrator.migrations
         guard FileManager.default.fileExists(atPath: path) else { return all }
+        _ = SQLiteLibrary.configured
         var config = Configuration()
         config.readonly = true
         let applied = try DatabaseQueue(path: path, configuration: config).read { db in
@@ -272,6 +275,7 @@ final class WALCheckpointer: Sendable {
     private let state = Mutex<(running: Bool, last: ContinuousClock.Instant)>((false, .now))
 
     init(path: String, logger: Logger = Logger(label: "pishkhan.store"), interval: Duration = .milliseconds(200)) throws {
+        _ = SQLiteLibrary.configured
         var config = Configuration()
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         connection = try DatabaseQueue(path: path, configuration: config)

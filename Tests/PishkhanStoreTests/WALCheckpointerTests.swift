@@ -8,6 +8,7 @@ import Testing
     /// connection and thread, and what it copies is in the database file.
     @Test func aCommitStartsACheckpointOffTheWriter() throws {
         let path = Fixture.tempDirectory().appendingPathComponent("w.sqlite").path
+        _ = SQLiteLibrary.configured
         let pool = try DatabasePool(path: path)
         try pool.write { db in
             try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, text TEXT)")
