@@ -6,18 +6,28 @@ import Synchronization
 /// Tells the scheduler about clock changes. Updates are published from GRDB's commit hook, on the
 /// single writer, so they arrive in commit order and a rolled-back change is never announced.
 public final class SLATimerFeed: Sendable {
-    private let subscriber = Mutex<(@Sendable ([SLATimerUpdate]) -> Void)?>(nil)
+    /// The subscriber's closure, in a class of its own. A closure kept directly in the `Mutex` was wrapped
+    /// in two more reabstraction thunks by every `withLock` that read it (the closure goes through the
+    /// generic `inout` and is written back), so each publish called through a chain two frames longer than
+    /// the last: a server slowed with every commit and would in the end overflow its stack.
+    private final class Subscriber: Sendable {
+        let receive: @Sendable ([SLATimerUpdate]) -> Void
+        init(_ receive: @escaping @Sendable ([SLATimerUpdate]) -> Void) { self.receive = receive }
+    }
+
+    private let subscriber = Mutex<Subscriber?>(nil)
 
     public init() {}
 
     /// One subscriber, the scheduler; a new one replaces the old.
     public func subscribe(_ receive: @escaping @Sendable ([SLATimerUpdate]) -> Void) {
-        subscriber.withLock { $0 = receive }
+        let box = Subscriber(receive)
+        subscriber.withLock { $0 = box }
     }
 
     func publish(_ updates: [SLATimerUpdate]) {
-        guard !updates.isEmpty, let receive = subscriber.withLock({ $0 }) else { return }
-        receive(updates)
+        guard !updates.isEmpty, let subscriber = subscriber.withLock({ $0 }) else { return }
+        subscriber.receive(updates)
     }
 }
 
