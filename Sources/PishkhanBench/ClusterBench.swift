@@ -146,13 +146,19 @@ struct ClusterBench {
             to: channels.appendingPathComponent("support-email.yaml"), atomically: true, encoding: .utf8)
         try "kind: sms\nname: SMS\nthreadWindowHours: 24\n".write(to: channels.appendingPathComponent("sms.yaml"), atomically: true, encoding: .utf8)
         var servers: [BenchServer] = []
-        for i in 0..<count {
-            let server = try BenchServer(binary: Self.serverBinary, database: urlText, channels: channels,
-                                         directory: scratch.appendingPathComponent("server-\(UUID().uuidString)-\(i)"))
-            servers.append(server)
-            if let serverCPUs { server.budget = try CPUBudget(cores: serverCPUs, pid: server.process.processIdentifier) }
+        do {
+            for i in 0..<count {
+                let server = try BenchServer(binary: Self.serverBinary, database: urlText, channels: channels,
+                                             directory: scratch.appendingPathComponent("server-\(UUID().uuidString)-\(i)"))
+                servers.append(server)
+                if let serverCPUs { server.budget = try CPUBudget(cores: serverCPUs, pid: server.process.processIdentifier) }
+            }
+            for server in servers { try await server.waitUntilReady() }
+        } catch {
+            // No server outlives a round that could not start.
+            for server in servers { server.stop() }
+            throw error
         }
-        for server in servers { try await server.waitUntilReady() }
         return servers
     }
 }
