@@ -1,14 +1,14 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PishkhanChannels
 import PishkhanCore
 import PishkhanKnowledge
 import PishkhanServer
 import PishkhanStore
 import PishkhanTUI
-import NIOCore
-import NIOPosix
 import ServiceLifecycle
 
 @main
