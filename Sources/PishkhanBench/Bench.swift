@@ -7,6 +7,7 @@ import PishkhanCore
 import PishkhanServer
 import PishkhanStore
 import PishkhanTestSupport
+import ServiceLifecycle
 import Synchronization
 
 /// Performance figures for the README, printed as JSON. Run it from a release build:
@@ -168,11 +169,20 @@ struct Ingest: AsyncParsableCommand {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let app = buildApplication(deps, host: "127.0.0.1", port: port, logger: logger)
+        // Stopped the way `pishkhan serve` is on SIGTERM: a graceful shutdown, not a cancelled task.
+        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await app.run(); return nil }
+            group.addTask { try await services.run(); return nil }
             try await Self.waitForPort(port)
-            let result = try await Task.detached { try body() }.value
-            group.cancelAll()
+            let result: T
+            do {
+                result = try await Task.detached { try body() }.value
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
             return result
         }
     }
