@@ -85,10 +85,12 @@ public final class ChatHub: Service, Sendable {
             logger.error("chat replies not marked sent", metadata: ["error": "\(error)"])
         }
         await cancelWhenGracefulShutdown {
-            // Events whose replies could not be delivered yet: tried again with the next batch.
-            var waiting: [Event] = []
+            // Replies that could not be delivered yet (the store failed): tried again with the next batch.
+            // Only their ids are kept, so an outage holds no other event in memory.
+            var waiting: [Int64] = []
             for await events in batches {
-                waiting += events
+                waiting += self.replyIDs(in: events)
+                guard !waiting.isEmpty else { continue }
                 do {
                     try await self.deliver(waiting)
                     waiting = []
@@ -102,11 +104,11 @@ public final class ChatHub: Service, Sendable {
         }
     }
 
-    /// One round: the replies among `events` (agent replies and bot answers on this server's chat channels),
-    /// marked sent, then handed to open connections. Events come in commit order, which is the event
-    /// sequence in every backend, not the message id: with several processes writing, a reply can commit
-    /// after one with a higher id, and an id cursor would pass it by.
-    func deliver(_ events: [Event]) async throws {
+    /// The message ids of the agent replies and bot answers on this server's chat channels among `events`.
+    /// Events come in commit order, which is the event sequence in every backend, not the message id: with
+    /// several processes writing, a reply can commit after one with a higher id, and an id cursor would
+    /// pass it by.
+    func replyIDs(in events: [Event]) -> [Int64] {
         var wanted: [Int64] = []
         for event in events where event.type == .messageAdded {
             guard case .string(let kind)? = event.data["kind"], kind == MessageKind.outbound.rawValue || kind == MessageKind.bot.rawValue,
@@ -114,6 +116,11 @@ public final class ChatHub: Service, Sendable {
                   case .number(let id)? = event.data["messageID"] else { continue }
             wanted.append(Int64(id))
         }
+        return wanted
+    }
+
+    /// One round: the replies `wanted`, marked sent, then handed to open connections.
+    func deliver(_ wanted: [Int64]) async throws {
         guard let lowest = wanted.min(), let highest = wanted.max() else { return }
         var pending = Set(wanted)
         var replies: [ChatReply] = []
